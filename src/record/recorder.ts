@@ -1,0 +1,600 @@
+// The recorder: one request event in, LiteLLM's families out, through the OTel API. Its methods follow
+// LiteLLM's hooks (success, LLM-call failure, failure answered to the client, fallbacks, cooldowns,
+// guardrails, in-flight), and record what LiteLLM's PrometheusLogger records at those points.
+//
+// The hot path never throws: each public method catches, reports through `diag` and drops. It allocates
+// one attribute object per family written (the SDK keeps the first one it sees per series, so they can
+// not be shared) and reuses one scratch table of label values across calls.
+
+import { diag, type Attributes, type Meter } from '@opentelemetry/api';
+import type {
+  BudgetState,
+  CooldownEvent,
+  DeploymentState,
+  FallbackEvent,
+  GuardrailEvent,
+  RequestEvent,
+  RequestIdentity,
+} from './event.js';
+import {
+  NONE,
+  cleanLabelValue,
+  exceptionClassValue,
+  hashedApiKeyValue,
+  labelValue,
+  statusValue,
+} from './label-values.js';
+import { createSlot, type FamilySlot } from './instruments.js';
+import type { CustomLabel, Selection } from '../views/selection.js';
+
+/** Texts by which LiteLLM recognizes an invalid-API-key failure (not counted as a proxy failure). */
+const INVALID_KEY_TEXTS = [
+  'Invalid proxy server token passed',
+  'Authentication Error',
+  'invalid api key',
+  'Invalid API key',
+];
+
+export interface RecorderOptions {
+  /** Clock for budget reset hours, ms since the epoch. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Counts of what the recorder dropped, by reason; for tests and self-observability. */
+export interface RecorderStats {
+  droppedValues: number;
+  errors: number;
+  skippedInvalidKey: number;
+}
+
+type LabelTable = Record<string, string>;
+
+const BUDGET_FAMILIES = {
+  team: [
+    'litellm_remaining_team_budget_metric',
+    'litellm_team_max_budget_metric',
+    'litellm_team_budget_remaining_hours_metric',
+  ],
+  org: [
+    'litellm_remaining_org_budget_metric',
+    'litellm_org_max_budget_metric',
+    'litellm_org_budget_remaining_hours_metric',
+  ],
+  apiKey: [
+    'litellm_remaining_api_key_budget_metric',
+    'litellm_api_key_max_budget_metric',
+    'litellm_api_key_budget_remaining_hours_metric',
+  ],
+  user: [
+    'litellm_remaining_user_budget_metric',
+    'litellm_user_max_budget_metric',
+    'litellm_user_budget_remaining_hours_metric',
+  ],
+  customer: [
+    'litellm_remaining_customer_budget_metric',
+    'litellm_customer_max_budget_metric',
+    'litellm_customer_budget_remaining_hours_metric',
+  ],
+} as const;
+
+type BudgetHolder = keyof typeof BUDGET_FAMILIES;
+
+export class Recorder {
+  readonly stats: RecorderStats = { droppedValues: 0, errors: 0, skippedInvalidKey: 0 };
+  private readonly slots = new Map<string, FamilySlot>();
+  private readonly customLabels: readonly CustomLabel[];
+  private readonly endUserTracking: boolean;
+  private readonly genai: boolean;
+  private readonly now: () => number;
+  private readonly warned = new Set<string>();
+  /** Scratch table of label values, refilled per call (calls are synchronous, never interleaved). */
+  private readonly t: LabelTable = Object.create(null) as LabelTable;
+  private readonly apiBaseCache = new Map<string, { address?: string; port?: number }>();
+
+  constructor(meter: Meter, selection: Selection, opts: RecorderOptions = {}) {
+    for (const s of selection.families) this.slots.set(s.family.name, createSlot(meter, s));
+    this.customLabels = selection.customLabels;
+    this.endUserTracking = selection.endUserTracking;
+    this.genai = selection.genai;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Whether a family is exported under the current settings. */
+  has(family: string): boolean {
+    return this.slots.has(family);
+  }
+
+  // ---------------------------------------------------------------- hooks
+
+  /** A successful LLM call answered to the client (streaming or not): LiteLLM's async_log_success_event. */
+  recordSuccess(e: RequestEvent): void {
+    try {
+      const t = this.fill(e);
+      t.status_code = '200';
+      this.write('litellm_proxy_total_requests_metric', 1);
+      this.write('litellm_requests_metric', 1);
+      const cost = this.num(e.responseCost, 'responseCost');
+      if (cost !== undefined) this.write('litellm_spend_metric', cost);
+
+      const u = e.usage;
+      const prompt = this.num(u?.promptTokens, 'usage.promptTokens');
+      const completion = this.num(u?.completionTokens, 'usage.completionTokens');
+      let total = this.num(u?.totalTokens, 'usage.totalTokens');
+      if (total === undefined && (prompt !== undefined || completion !== undefined))
+        total = (prompt ?? 0) + (completion ?? 0);
+      if (total !== undefined) this.write('litellm_total_tokens_metric', total);
+      if (prompt !== undefined) this.write('litellm_input_tokens_metric', prompt);
+      if (completion !== undefined) this.write('litellm_output_tokens_metric', completion);
+      // Token details are sparse in LiteLLM: recorded only when the provider reports a non-zero value.
+      this.incPositive('litellm_input_cached_tokens_metric', u?.cachedInputTokens, 'usage.cachedInputTokens');
+      this.incPositive(
+        'litellm_input_cache_creation_tokens_metric',
+        u?.cacheCreationInputTokens,
+        'usage.cacheCreationInputTokens',
+      );
+      this.incPositive('litellm_input_audio_tokens_metric', u?.inputAudioTokens, 'usage.inputAudioTokens');
+      this.incPositive('litellm_output_reasoning_tokens_metric', u?.reasoningTokens, 'usage.reasoningTokens');
+      this.incPositive('litellm_output_audio_tokens_metric', u?.outputAudioTokens, 'usage.outputAudioTokens');
+
+      if (e.cacheHit === true) {
+        this.write('litellm_cache_hits_metric', 1);
+        if (total !== undefined && total > 0) this.write('litellm_cached_tokens_metric', total);
+      } else if (e.cacheHit === false) {
+        this.write('litellm_cache_misses_metric', 1);
+      }
+
+      const tm = e.timings;
+      const start = this.time(tm?.startTime, 'timings.startTime');
+      const apiStart = this.time(tm?.apiCallStartTime, 'timings.apiCallStartTime');
+      const first = this.time(tm?.completionStartTime, 'timings.completionStartTime');
+      const end = this.time(tm?.endTime, 'timings.endTime');
+      const totalLatency = this.seconds(start, end);
+      const apiLatency = this.seconds(apiStart, end);
+      if (totalLatency !== undefined) this.write('litellm_request_total_latency_metric', totalLatency);
+      if (apiLatency !== undefined) this.write('litellm_llm_api_latency_metric', apiLatency);
+      const ttft = e.stream === true ? this.seconds(apiStart, first) : undefined;
+      if (ttft !== undefined) this.write('litellm_llm_api_time_to_first_token_metric', ttft);
+      const queue = this.num(tm?.queueTimeSeconds, 'timings.queueTimeSeconds');
+      if (queue !== undefined) this.write('litellm_request_queue_time_seconds', queue);
+      const overheadMs = this.num(tm?.overheadMs, 'timings.overheadMs');
+      if (overheadMs !== undefined && overheadMs > 0)
+        this.write('litellm_overhead_latency_metric', overheadMs / 1000);
+
+      this.write('litellm_deployment_success_responses', 1);
+      this.write('litellm_deployment_total_requests', 1);
+      this.write('litellm_deployment_state', 0);
+      if (completion !== undefined && completion > 0) {
+        const perTokenLatency = e.stream === true ? this.seconds(start, first) : totalLatency;
+        if (perTokenLatency !== undefined)
+          this.write('litellm_deployment_latency_per_output_token', perTokenLatency / completion);
+      }
+
+      const rl = e.rateLimits;
+      if (rl) {
+        this.setIf('litellm_remaining_requests_metric', rl.remainingRequests, 'rateLimits.remainingRequests');
+        this.setIf('litellm_remaining_tokens_metric', rl.remainingTokens, 'rateLimits.remainingTokens');
+        this.setIf(
+          'litellm_remaining_api_key_requests_for_model',
+          rl.keyRemainingRequests,
+          'rateLimits.keyRemainingRequests',
+        );
+        this.setIf(
+          'litellm_remaining_api_key_tokens_for_model',
+          rl.keyRemainingTokens,
+          'rateLimits.keyRemainingTokens',
+        );
+        this.setIf('litellm_deployment_rpm_limit', rl.deploymentRpmLimit, 'rateLimits.deploymentRpmLimit');
+        this.setIf('litellm_deployment_tpm_limit', rl.deploymentTpmLimit, 'rateLimits.deploymentTpmLimit');
+      }
+      if (e.budgets) this.writeBudgets(e.budgets);
+      if (this.genai) this.recordGenAi(e, prompt, completion, start, apiStart, first, end, undefined);
+    } catch (err) {
+      this.fail('recordSuccess', err);
+    }
+  }
+
+  /** The call to the LLM API failed (the router may still fall back): LiteLLM's async_log_failure_event. */
+  recordLlmFailure(e: RequestEvent): void {
+    try {
+      const t = this.fill(e);
+      this.write('litellm_llm_api_failed_requests_metric', 1);
+      if (!e.modelId) {
+        // No deployment was selected: LiteLLM writes empty strings for the deployment labels.
+        t.litellm_model_name = '';
+        t.model_id = '';
+        t.api_base = '';
+        t.api_provider = '';
+      }
+      this.write('litellm_deployment_failure_responses', 1);
+      this.write('litellm_deployment_total_requests', 1);
+      if (e.modelId) this.write('litellm_deployment_state', 1);
+      if (this.genai) {
+        const tm = e.timings;
+        this.recordGenAi(
+          e,
+          undefined,
+          undefined,
+          this.time(tm?.startTime, 'timings.startTime'),
+          this.time(tm?.apiCallStartTime, 'timings.apiCallStartTime'),
+          undefined,
+          this.time(tm?.endTime, 'timings.endTime'),
+          e.error?.className ?? '_OTHER',
+        );
+      }
+    } catch (err) {
+      this.fail('recordLlmFailure', err);
+    }
+  }
+
+  /**
+   * The proxy answered the client with an error: LiteLLM's async_post_call_failure_hook. Requests that
+   * failed for an invalid API key are skipped, as LiteLLM skips them.
+   */
+  recordProxyFailure(e: RequestEvent): void {
+    try {
+      if (isInvalidKeyFailure(e)) {
+        this.stats.skippedInvalidKey++;
+        return;
+      }
+      const t = this.fill(e);
+      t.status_code = t.exception_status!;
+      this.write('litellm_proxy_failed_requests_metric', 1);
+      this.write('litellm_proxy_total_requests_metric', 1);
+    } catch (err) {
+      this.fail('recordProxyFailure', err);
+    }
+  }
+
+  /** A router fallback succeeded or failed: LiteLLM's log_success/failure_fallback_event. */
+  recordFallback(e: FallbackEvent, success: boolean): void {
+    try {
+      const t = this.fillIdentity(e);
+      t.requested_model = labelValue(e.requestedModel);
+      t.fallback_model = labelValue(e.fallbackModel);
+      t.exception_status = statusValue(e.error?.status);
+      t.exception_class = exceptionClassValue(e.error?.provider, e.error?.className);
+      t.model_id = NONE; // declared by LiteLLM, never set by its fallback emitters
+      this.write(
+        success ? 'litellm_deployment_successful_fallbacks' : 'litellm_deployment_failed_fallbacks',
+        1,
+      );
+    } catch (err) {
+      this.fail('recordFallback', err);
+    }
+  }
+
+  /** The router put a deployment in cooldown: LiteLLM's increment_deployment_cooled_down. */
+  recordCooldown(e: CooldownEvent): void {
+    try {
+      const t = this.clear();
+      t.litellm_model_name = labelValue(e.model);
+      t.model_id = labelValue(e.modelId);
+      t.api_base = labelValue(e.apiBase);
+      t.api_provider = labelValue(e.apiProvider);
+      t.exception_status = statusValue(e.exceptionStatus);
+      this.write('litellm_deployment_cooled_down', 1);
+    } catch (err) {
+      this.fail('recordCooldown', err);
+    }
+  }
+
+  /** Sets a deployment's health: 0 healthy, 1 partial outage, 2 complete outage. */
+  setDeploymentState(e: CooldownEvent, state: DeploymentState): void {
+    try {
+      const t = this.clear();
+      t.litellm_model_name = labelValue(e.model);
+      t.model_id = labelValue(e.modelId);
+      t.api_base = labelValue(e.apiBase);
+      t.api_provider = labelValue(e.apiProvider);
+      this.write('litellm_deployment_state', state);
+    } catch (err) {
+      this.fail('setDeploymentState', err);
+    }
+  }
+
+  /** An HTTP request entered the proxy (LiteLLM's in-flight middleware). Pair with `requestFinished`. */
+  requestStarted(): void {
+    try {
+      this.clear();
+      this.write('litellm_in_flight_requests', 1);
+    } catch (err) {
+      this.fail('requestStarted', err);
+    }
+  }
+
+  requestFinished(): void {
+    try {
+      this.clear();
+      this.write('litellm_in_flight_requests', -1);
+    } catch (err) {
+      this.fail('requestFinished', err);
+    }
+  }
+
+  /** One guardrail invocation: LiteLLM's _record_guardrail_metrics. */
+  recordGuardrail(e: GuardrailEvent): void {
+    try {
+      const t = this.clear();
+      t.guardrail_name = labelValue(e.guardrailName);
+      t.status = labelValue(e.status);
+      t.error_type = e.errorType ? cleanLabelValue(e.errorType) : 'none';
+      t.hook_type = labelValue(e.hookType);
+      const latency = this.num(e.latencySeconds, 'latencySeconds');
+      if (latency !== undefined) this.write('litellm_guardrail_latency_seconds', latency);
+      this.write('litellm_guardrail_requests_total', 1);
+      if (e.status === 'error' && e.errorType) this.write('litellm_guardrail_errors_total', 1);
+    } catch (err) {
+      this.fail('recordGuardrail', err);
+    }
+  }
+
+  /** A logging callback failed to emit: LiteLLM's increment_callback_logging_failure. */
+  recordCallbackFailure(callbackName: string): void {
+    try {
+      this.clear().callback_name = labelValue(callbackName);
+      this.write('litellm_callback_logging_failures_metric', 1);
+    } catch (err) {
+      this.fail('recordCallbackFailure', err);
+    }
+  }
+
+  /** Provider budget routing: remaining budget of a provider. */
+  setProviderRemainingBudget(provider: string, remaining: number): void {
+    try {
+      this.clear().api_provider = labelValue(provider);
+      this.setIf('litellm_provider_remaining_budget_metric', remaining, 'remaining');
+    } catch (err) {
+      this.fail('setProviderRemainingBudget', err);
+    }
+  }
+
+  /** Budget gauges outside a request (LiteLLM's periodic budget refresh). */
+  recordBudgets(identity: RequestIdentity, budgets: RequestEvent['budgets']): void {
+    try {
+      this.fillIdentity(identity);
+      if (budgets) this.writeBudgets(budgets);
+    } catch (err) {
+      this.fail('recordBudgets', err);
+    }
+  }
+
+  // ---------------------------------------------------------------- label table
+
+  private clear(): LabelTable {
+    const t = this.t;
+    for (const k in t) delete t[k];
+    return t;
+  }
+
+  private fillIdentity(e: RequestIdentity): LabelTable {
+    const t = this.clear();
+    t.end_user = this.endUserTracking ? labelValue(e.endUser) : NONE;
+    t.hashed_api_key = hashedApiKeyValue(e.hashedApiKey, e.apiKey);
+    t.api_key_alias = labelValue(e.apiKeyAlias);
+    t.team = labelValue(e.team);
+    t.team_alias = labelValue(e.teamAlias);
+    t.user = labelValue(e.user);
+    t.user_email = labelValue(e.userEmail);
+    t.org_id = labelValue(e.orgId);
+    t.org_alias = labelValue(e.orgAlias);
+    return t;
+  }
+
+  private fill(e: RequestEvent): LabelTable {
+    const t = this.fillIdentity(e);
+    const requested = labelValue(e.requestedModel);
+    const model = labelValue(e.model);
+    t.requested_model = requested;
+    t.model_group = requested;
+    t.model = model;
+    t.litellm_model_name = model;
+    t.model_id = labelValue(e.modelId);
+    t.api_base = labelValue(e.apiBase);
+    t.api_provider = labelValue(e.apiProvider);
+    t.route = labelValue(e.route);
+    t.client_ip = labelValue(e.clientIp);
+    t.user_agent = labelValue(e.userAgent);
+    t.exception_status = statusValue(e.error?.status);
+    t.exception_class = exceptionClassValue(e.error?.provider, e.error?.className);
+    for (const c of this.customLabels) {
+      if (c.source.kind === 'tag') {
+        t[c.name] = e.tags?.includes(c.source.tag) ? 'true' : 'false';
+      } else {
+        let v: unknown = e.metadata;
+        for (const p of c.source.path)
+          v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
+        t[c.name] = labelValue(v);
+      }
+    }
+    return t;
+  }
+
+  private attrs(slot: FamilySlot): Attributes {
+    const a: Attributes = {};
+    const t = this.t;
+    for (const l of slot.labels) a[l] = t[l] ?? NONE;
+    return a;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  private write(family: string, value: number): void {
+    const s = this.slots.get(family);
+    if (s !== undefined) s.write(value, this.attrs(s));
+  }
+
+  private add(family: string, value: number): void {
+    this.write(family, value);
+  }
+
+  private rec(family: string, value: number): void {
+    this.write(family, value);
+  }
+
+  private set(family: string, value: number): void {
+    this.write(family, value);
+  }
+
+  private incPositive(family: string, raw: unknown, field: string): void {
+    const v = this.num(raw, field);
+    if (v !== undefined && v > 0) this.write(family, v);
+  }
+
+  private setIf(family: string, raw: unknown, field: string): void {
+    if (raw === undefined || raw === null) return;
+    if (typeof raw !== 'number' || Number.isNaN(raw)) {
+      this.drop(field, raw);
+      return;
+    }
+    this.write(family, raw);
+  }
+
+  private writeBudgets(b: NonNullable<RequestEvent['budgets']>): void {
+    this.writeBudget('team', b.team);
+    this.writeBudget('org', b.org);
+    this.writeBudget('apiKey', b.apiKey);
+    this.writeBudget('user', b.user);
+    if (this.endUserTracking) this.writeBudget('customer', b.customer);
+  }
+
+  private writeBudget(holder: BudgetHolder, s: BudgetState | null | undefined): void {
+    if (!s) return;
+    const [remainingF, maxF, hoursF] = BUDGET_FAMILIES[holder];
+    const max =
+      s.maxBudget === null || s.maxBudget === undefined
+        ? undefined
+        : this.finite(s.maxBudget, `budgets.${holder}.maxBudget`);
+    const spend =
+      s.spend === null || s.spend === undefined ? undefined : this.finite(s.spend, `budgets.${holder}.spend`);
+    // LiteLLM: remaining = max - spend; +Inf without a budget; = max when spend is unknown.
+    if (s.maxBudget === null || s.maxBudget === undefined) this.write(remainingF, Infinity);
+    else if (max !== undefined) this.write(remainingF, max - (spend ?? 0));
+    if (max !== undefined) this.write(maxF, max);
+    if (s.resetAt !== null && s.resetAt !== undefined) {
+      const at = this.finite(s.resetAt, `budgets.${holder}.resetAt`);
+      if (at !== undefined) this.write(hoursF, (at - this.now()) / 3_600_000);
+    }
+  }
+
+  private recordGenAi(
+    e: RequestEvent,
+    prompt: number | undefined,
+    completion: number | undefined,
+    start: number | undefined,
+    apiStart: number | undefined,
+    first: number | undefined,
+    end: number | undefined,
+    errorType: string | undefined,
+  ): void {
+    const base: Attributes = { 'gen_ai.operation.name': e.operation ? cleanLabelValue(e.operation) : 'chat' };
+    if (e.apiProvider) base['gen_ai.provider.name'] = cleanLabelValue(e.apiProvider);
+    if (e.requestedModel) base['gen_ai.request.model'] = cleanLabelValue(e.requestedModel);
+    if (e.model) base['gen_ai.response.model'] = cleanLabelValue(e.model);
+    if (e.apiBase) {
+      const server = this.server(e.apiBase);
+      if (server.address) base['server.address'] = server.address;
+      if (server.port !== undefined) base['server.port'] = server.port;
+    }
+    const write = (family: string, value: number, extra?: Attributes) => {
+      const s = this.slots.get(family);
+      if (s !== undefined) s.write(value, extra ? { ...base, ...extra } : { ...base });
+    };
+    if (prompt !== undefined) write('gen_ai.client.token.usage', prompt, { 'gen_ai.token.type': 'input' });
+    if (completion !== undefined)
+      write('gen_ai.client.token.usage', completion, { 'gen_ai.token.type': 'output' });
+    const err = errorType ? { 'error.type': cleanLabelValue(errorType) } : undefined;
+    const op = this.seconds(apiStart, end);
+    if (op !== undefined) write('gen_ai.client.operation.duration', op, err);
+    const req = this.seconds(start, end);
+    if (req !== undefined) write('gen_ai.server.request.duration', req, err);
+    if (errorType === undefined && e.stream === true) {
+      const ttft = this.seconds(apiStart, first);
+      if (ttft !== undefined) write('gen_ai.server.time_to_first_token', ttft);
+      const gen = this.seconds(first, end);
+      if (gen !== undefined && completion !== undefined && completion > 1) {
+        write('gen_ai.server.time_per_output_token', gen / (completion - 1));
+      }
+    }
+  }
+
+  private server(apiBase: string): { address?: string; port?: number } {
+    let s = this.apiBaseCache.get(apiBase);
+    if (s === undefined) {
+      s = {};
+      try {
+        const u = new URL(apiBase);
+        s.address = u.hostname;
+        s.port = u.port
+          ? Number(u.port)
+          : u.protocol === 'https:'
+            ? 443
+            : u.protocol === 'http:'
+              ? 80
+              : undefined;
+      } catch {
+        // not a URL: no server attributes
+      }
+      if (this.apiBaseCache.size > 1024) this.apiBaseCache.clear();
+      this.apiBaseCache.set(apiBase, s);
+    }
+    return s;
+  }
+
+  // ---------------------------------------------------------------- values
+
+  /** A non-negative finite number, or undefined (absent, or dropped with a diagnostic). */
+  private num(raw: unknown, field: string): number | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return raw;
+    this.drop(field, raw);
+    return undefined;
+  }
+
+  private finite(raw: unknown, field: string): number | undefined {
+    if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
+    this.drop(field, raw);
+    return undefined;
+  }
+
+  private time(raw: unknown, field: string): number | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
+    this.drop(field, raw);
+    return undefined;
+  }
+
+  /** Seconds between two ms timestamps; undefined when either is missing or the span is negative. */
+  private seconds(from: number | undefined, to: number | undefined): number | undefined {
+    if (from === undefined || to === undefined) return undefined;
+    const s = (to - from) / 1000;
+    if (s < 0) {
+      this.drop('timings (end before start)', s);
+      return undefined;
+    }
+    return s;
+  }
+
+  private drop(field: string, value: unknown): void {
+    this.stats.droppedValues++;
+    if (!this.warned.has(field)) {
+      this.warned.add(field);
+      diag.warn(
+        `litellm-otel-metrics: dropped invalid value for ${field}: ${String(value)} (further drops of it are counted, not logged)`,
+      );
+    }
+  }
+
+  private fail(where: string, err: unknown): void {
+    this.stats.errors++;
+    diag.error(
+      `litellm-otel-metrics: ${where} failed and recorded nothing more: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
+function isInvalidKeyFailure(e: RequestEvent): boolean {
+  const status = e.error?.status;
+  if (status === 401 || status === '401') return true;
+  const msg = e.error?.message;
+  return typeof msg === 'string' && INVALID_KEY_TEXTS.some((t) => msg.includes(t));
+}

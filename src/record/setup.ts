@@ -1,0 +1,40 @@
+// One call from LiteLLM settings to everything a worker needs: the validated settings, the selected
+// families, the OTel views to install on the MeterProvider, and a factory for the recorder.
+
+import type { MeterProvider } from '@opentelemetry/api';
+import type { ViewOptions } from '@opentelemetry/sdk-metrics';
+import { Recorder, type RecorderOptions } from './recorder.js';
+import { parseMetricsSettings, type ValidMetricsSettings } from '../views/settings.js';
+import { selectFamilies, type Selection } from '../views/selection.js';
+import { buildViews, METER_NAME, type ViewBuildOptions } from '../views/views.js';
+
+export interface MetricsSetupOptions extends ViewBuildOptions {
+  /** LiteLLM-named settings (`litellm_settings`); validated here, errors name the key. */
+  settings?: unknown;
+  /** Ignore keys that are not metrics settings (for a whole `litellm_settings` block). Default false. */
+  lenientSettings?: boolean;
+}
+
+export interface MetricsSetup {
+  readonly settings: ValidMetricsSettings;
+  readonly selection: Selection;
+  /** Views to pass to the MeterProvider (`new MeterProvider({ views })`). */
+  readonly views: ViewOptions[];
+  /** A recorder writing through the provider's meter for this package. */
+  createRecorder(meterProvider: MeterProvider, opts?: RecorderOptions): Recorder;
+}
+
+export const PACKAGE_VERSION = '0.1.0';
+
+export function setupMetrics(options: MetricsSetupOptions = {}): MetricsSetup {
+  const settings = parseMetricsSettings(options.settings, { lenient: options.lenientSettings === true });
+  const selection = selectFamilies(settings);
+  const views = buildViews(selection, options);
+  return {
+    settings,
+    selection,
+    views,
+    createRecorder: (meterProvider, opts) =>
+      new Recorder(meterProvider.getMeter(METER_NAME, PACKAGE_VERSION), selection, opts),
+  };
+}
