@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 export const NONE = 'None';
 
 const HEX64 = /^[0-9a-f]{64}$/;
-// eslint-disable-next-line no-control-regex
 const NEEDS_CLEANING = /[\r\n\u2028\u2029]/;
 
 /**

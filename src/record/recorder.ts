@@ -173,6 +173,11 @@ export class Recorder {
       if (rl) {
         this.setIf('litellm_remaining_requests_metric', rl.remainingRequests, 'rateLimits.remainingRequests');
         this.setIf('litellm_remaining_tokens_metric', rl.remainingTokens, 'rateLimits.remainingTokens');
+        this.setIf('litellm_deployment_rpm_limit', rl.deploymentRpmLimit, 'rateLimits.deploymentRpmLimit');
+        this.setIf('litellm_deployment_tpm_limit', rl.deploymentTpmLimit, 'rateLimits.deploymentTpmLimit');
+        // The key's per-model limits label `model` with the model group (LiteLLM's
+        // get_model_group_from_litellm_kwargs), not the provider model: written last, `model` swapped.
+        t.model = t.requested_model!;
         this.setIf(
           'litellm_remaining_api_key_requests_for_model',
           rl.keyRemainingRequests,
@@ -183,8 +188,7 @@ export class Recorder {
           rl.keyRemainingTokens,
           'rateLimits.keyRemainingTokens',
         );
-        this.setIf('litellm_deployment_rpm_limit', rl.deploymentRpmLimit, 'rateLimits.deploymentRpmLimit');
-        this.setIf('litellm_deployment_tpm_limit', rl.deploymentTpmLimit, 'rateLimits.deploymentTpmLimit');
+        t.model = t.litellm_model_name!;
       }
       if (e.budgets) this.writeBudgets(e.budgets);
       if (this.genai) this.recordGenAi(e, prompt, completion, start, apiStart, first, end, undefined);

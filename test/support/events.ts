@@ -197,4 +197,5 @@ export function recordGoldenSequence(r: Recorder): void {
 
   // 7. a budget refresh outside any request (LiteLLM's periodic job)
   r.recordBudgets({ team: 'team-2', teamAlias: 'Team Two' }, { team: { spend: 5, maxBudget: 20 } });
+  r.recordBudgets({ user: 'user-2' }, { user: { spend: 1, maxBudget: 50, resetAt: T0 + 48 * 3_600_000 } });
 }
