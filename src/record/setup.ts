@@ -7,10 +7,13 @@ import { Recorder, type RecorderOptions } from './recorder.js';
 import { parseMetricsSettings, type ValidMetricsSettings } from '../views/settings.js';
 import { selectFamilies, type Selection } from '../views/selection.js';
 import { buildViews, METER_NAME, type ViewBuildOptions } from '../views/views.js';
+import { EndUserAdmission } from '../views/end-user-admission.js';
 
-export interface MetricsSetupOptions extends ViewBuildOptions {
+export interface MetricsSetupOptions extends Omit<ViewBuildOptions, 'extraProcessors'> {
   /** LiteLLM-named settings (`litellm_settings`); validated here, errors name the key. */
   settings?: unknown;
+  /** Clock (ms) for the end-user TTL; default `Date.now`. */
+  now?: () => number;
   /** Ignore keys that are not metrics settings (for a whole `litellm_settings` block). Default false. */
   lenientSettings?: boolean;
 }
@@ -20,6 +23,8 @@ export interface MetricsSetup {
   readonly selection: Selection;
   /** Views to pass to the MeterProvider (`new MeterProvider({ views })`). */
   readonly views: ViewOptions[];
+  /** The end-user admission limiter, when end-user tracking is on. */
+  readonly endUserAdmission?: EndUserAdmission;
   /** A recorder writing through the provider's meter for this package. */
   createRecorder(meterProvider: MeterProvider, opts?: RecorderOptions): Recorder;
 }
@@ -29,11 +34,29 @@ export const PACKAGE_VERSION = '0.1.0';
 export function setupMetrics(options: MetricsSetupOptions = {}): MetricsSetup {
   const settings = parseMetricsSettings(options.settings, { lenient: options.lenientSettings === true });
   const selection = selectFamilies(settings);
-  const views = buildViews(selection, options);
+  const endUserAdmission = selection.endUserTracking
+    ? new EndUserAdmission({
+        maxSeries: settings.prometheus_end_user_metrics_max_series_per_metric,
+        ttlSeconds: settings.prometheus_end_user_metrics_ttl_seconds,
+        overflowValue: settings.end_user_overflow_value,
+        now: options.now,
+      })
+    : undefined;
+  const withEndUser = new Set(
+    selection.families.filter((s) => s.recordedLabels.includes('end_user')).map((s) => s.family.name),
+  );
+  const views = buildViews(selection, {
+    aggregationCardinalityLimit:
+      options.aggregationCardinalityLimit ?? settings.aggregation_cardinality_limit,
+    extraProcessors: endUserAdmission
+      ? (name) => (withEndUser.has(name) ? [endUserAdmission] : [])
+      : undefined,
+  });
   return {
     settings,
     selection,
     views,
+    endUserAdmission,
     createRecorder: (meterProvider, opts) =>
       new Recorder(meterProvider.getMeter(METER_NAME, PACKAGE_VERSION), selection, opts),
   };

@@ -38,6 +38,14 @@ export const metricsSettingsSchema = z
     enable_end_user_cost_tracking_prometheus_only: z.boolean().optional(),
     /** The project's name for the same switch; either one turns tracking on. */
     track_end_user: z.boolean().optional(),
+    /** At most this many distinct end-user values per worker (LiteLLM's name and default: 10000). */
+    prometheus_end_user_metrics_max_series_per_metric: z.number().int().positive().optional(),
+    /** An end-user value idle this long frees its slot (LiteLLM's name and default: 3600). */
+    prometheus_end_user_metrics_ttl_seconds: z.number().positive().optional(),
+    /** The reserved end_user value for users that found no slot. Default `__overflow__`. */
+    end_user_overflow_value: z.string().min(1).optional(),
+    /** The SDK's safety net: series per family and export interval before its overflow series. */
+    aggregation_cardinality_limit: z.number().int().positive().optional(),
     /** Also record the OpenTelemetry GenAI semantic-convention metrics. */
     enable_genai_metrics: z.boolean().optional(),
   })
