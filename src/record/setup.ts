@@ -12,6 +12,11 @@ import { EndUserAdmission } from '../views/end-user-admission.js';
 export interface MetricsSetupOptions extends Omit<ViewBuildOptions, 'extraProcessors'> {
   /** LiteLLM-named settings (`litellm_settings`); validated here, errors name the key. */
   settings?: unknown;
+  /**
+   * Set false to record real end_user values with no admission limiter (unbounded; for comparisons
+   * only). Default true.
+   */
+  endUserAdmission?: boolean;
   /** Clock (ms) for the end-user TTL; default `Date.now`. */
   now?: () => number;
   /** Ignore keys that are not metrics settings (for a whole `litellm_settings` block). Default false. */
@@ -34,14 +39,15 @@ export const PACKAGE_VERSION = '0.1.0';
 export function setupMetrics(options: MetricsSetupOptions = {}): MetricsSetup {
   const settings = parseMetricsSettings(options.settings, { lenient: options.lenientSettings === true });
   const selection = selectFamilies(settings);
-  const endUserAdmission = selection.endUserTracking
-    ? new EndUserAdmission({
-        maxSeries: settings.prometheus_end_user_metrics_max_series_per_metric,
-        ttlSeconds: settings.prometheus_end_user_metrics_ttl_seconds,
-        overflowValue: settings.end_user_overflow_value,
-        now: options.now,
-      })
-    : undefined;
+  const endUserAdmission =
+    selection.endUserTracking && options.endUserAdmission !== false
+      ? new EndUserAdmission({
+          maxSeries: settings.prometheus_end_user_metrics_max_series_per_metric,
+          ttlSeconds: settings.prometheus_end_user_metrics_ttl_seconds,
+          overflowValue: settings.end_user_overflow_value,
+          now: options.now,
+        })
+      : undefined;
   const withEndUser = new Set(
     selection.families.filter((s) => s.recordedLabels.includes('end_user')).map((s) => s.family.name),
   );

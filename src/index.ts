@@ -1,0 +1,46 @@
+// The public door of litellm-otel-metrics. Stages, in the order one request's numbers travel:
+// metric set (data) -> record (the recorder) -> views (selection, end-user admission) -> export.
+
+export type { CrossWorker, InstrumentKind, MetricFamily, PrometheusType } from './metric-set/index.js';
+export {
+  LITELLM_FAMILIES,
+  GENAI_FAMILIES,
+  LATENCY_BUCKETS,
+  PROMETHEUS_DEFAULT_BUCKETS,
+} from './metric-set/index.js';
+
+export type {
+  BudgetState,
+  CooldownEvent,
+  DeploymentInfo,
+  DeploymentState,
+  FallbackEvent,
+  GuardrailEvent,
+  RateLimitState,
+  RequestBudgets,
+  RequestError,
+  RequestEvent,
+  RequestIdentity,
+  RequestOrigin,
+  RequestTimings,
+  TokenUsage,
+} from './record/event.js';
+export { Recorder } from './record/recorder.js';
+export type { RecorderOptions, RecorderStats } from './record/recorder.js';
+export { setupMetrics } from './record/setup.js';
+export type { MetricsSetup, MetricsSetupOptions } from './record/setup.js';
+export { hashApiKey } from './record/label-values.js';
+
+export { MetricsConfigError, parseMetricsSettings } from './views/settings.js';
+export type { MetricsSettings } from './views/settings.js';
+export { METER_NAME, DEFAULT_CARDINALITY_LIMIT } from './views/views.js';
+export {
+  EndUserAdmission,
+  DEFAULT_END_USER_MAX_SERIES,
+  DEFAULT_END_USER_OVERFLOW_VALUE,
+  DEFAULT_END_USER_TTL_SECONDS,
+} from './views/end-user-admission.js';
+export type { EndUserAdmissionOptions, EndUserAdmissionStats } from './views/end-user-admission.js';
+
+export { getEndUserId, STANDARD_CUSTOMER_ID_HEADERS } from './integrations/end-user.js';
+export type { EndUserSourceOptions, HeaderBag } from './integrations/end-user.js';
