@@ -20,18 +20,6 @@ export type ExportOutcome =
 
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 
-/** Network errors raised before any byte can have reached the endpoint's application. */
-const NOT_CONNECTED_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ENETDOWN',
-  'EHOSTDOWN',
-  'EADDRNOTAVAIL',
-]);
-
 function errorCode(error: unknown): unknown {
   return typeof error === 'object' && error !== null && 'code' in error
     ? (error as { code: unknown }).code
@@ -63,9 +51,13 @@ export function classifyExportFailure(error: unknown, obs: RequestObservation | 
     // No request was started: the failure came before the wire (headers factory, serializer, agent).
     return message === 'Nothing to send' ? 'rejected' : 'retryable';
   }
-  if (typeof code === 'string' && NOT_CONNECTED_CODES.has(code)) return 'retryable';
-  // A timeout, reset or refusal before the body was handed over: the endpoint cannot have counted it.
+  // Refused, unreachable, reset, broken pipe: the connection is gone without a status. Either the server
+  // never read the request (refused; or it closed an idle keep-alive socket as we wrote, the common reset),
+  // or it died while handling it, and its in-memory totals died with it. Sending again is right either way.
+  if (typeof code === 'string') return 'retryable';
+  // No response before the body was fully handed over: the endpoint cannot have processed it.
   if (!obs.bodySent) return 'retryable';
-  // The body went out and no status came back ('Request timed out', ECONNRESET, EPIPE, ...).
+  // The body went out and no status came back before the deadline ('Request timed out'): the endpoint is
+  // alive and slow, and most likely counts it. Not resent (a resend would double count); counted as dropped.
   return 'ambiguous';
 }

@@ -33,6 +33,8 @@ export interface ReceivedRequest {
   bytes: number;
   /** service.instance.id of each ResourceMetrics (JSON only). */
   instanceIds: string[];
+  /** process.pid of each ResourceMetrics (JSON only). */
+  pids: number[];
   /** Raw body (after gunzip). */
   body: Buffer;
 }
@@ -125,6 +127,7 @@ export class TestReceiver {
         contentEncoding,
         bytes: body.length,
         instanceIds: [],
+        pids: [],
         body,
       };
       this.requests.push(rec);
@@ -134,7 +137,9 @@ export class TestReceiver {
         return;
       }
       if (status === 200 && contentType.startsWith('application/json')) {
-        rec.instanceIds = this.ingest(JSON.parse(body.toString('utf8')) as JsonBody);
+        const seen = this.ingest(JSON.parse(body.toString('utf8')) as JsonBody);
+        rec.instanceIds = seen.map((x) => x.instanceId);
+        rec.pids = seen.map((x) => x.pid);
       }
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (b.kind === 'status' && b.retryAfterSeconds !== undefined)
@@ -144,13 +149,13 @@ export class TestReceiver {
     });
   }
 
-  private ingest(body: JsonBody): string[] {
-    const ids: string[] = [];
+  private ingest(body: JsonBody): { instanceId: string; pid: number }[] {
+    const ids: { instanceId: string; pid: number }[] = [];
     for (const rm of body.resourceMetrics ?? []) {
       const resAttrs: Record<string, unknown> = {};
       for (const kv of rm.resource?.attributes ?? []) resAttrs[kv.key] = anyValue(kv.value);
       const instanceId = String(resAttrs['service.instance.id'] ?? '');
-      ids.push(instanceId);
+      ids.push({ instanceId, pid: Number(resAttrs['process.pid']) });
       this.resources.set(instanceId, resAttrs);
       for (const sm of rm.scopeMetrics ?? []) {
         for (const m of sm.metrics ?? []) {

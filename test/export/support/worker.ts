@@ -6,6 +6,7 @@
 //                 {cmd:'load', everyMs, batch} starts recording `batch` events every `everyMs`
 //                 {cmd:'stopLoad'} -> {type:'stopped', totals}
 //                 {cmd:'flush'} -> {type:'flushed', stats}
+//                 {cmd:'leave', n} -> {type:'leaving', totals}; sets process.exitCode = n, closes IPC, no shutdown call
 //                 {cmd:'exit'} -> stops load, shuts the pipeline down, {type:'bye', totals, stats}, exits 0
 // With `stateFile`, before every recording step the worker writes (synchronously) the totals it is about
 // to reach and a short history of (time, events), so a parent can read them after a SIGKILL.
@@ -18,6 +19,8 @@ export interface WorkerConfig {
   /** Number of counter attribute sets (kind=k0..). */
   kinds: number;
   stateFile?: string;
+  /** Install the application's own SIGTERM handler: stop load, await shutdown(), exit with this code. */
+  appSigtermExitCode?: number;
 }
 
 export interface Totals {
@@ -100,6 +103,14 @@ function stopLoad(): void {
   loadTimer = undefined;
 }
 
+if (config.appSigtermExitCode !== undefined) {
+  const code = config.appSigtermExitCode;
+  process.on('SIGTERM', () => {
+    stopLoad();
+    void metrics.shutdown().then(() => process.exit(code));
+  });
+}
+
 process.on('message', (msg: { cmd: string; n?: number; everyMs?: number; batch?: number }) => {
   switch (msg.cmd) {
     case 'record':
@@ -119,6 +130,13 @@ process.on('message', (msg: { cmd: string; n?: number; everyMs?: number; batch?:
       break;
     case 'flush':
       void metrics.forceFlush().then(() => send({ type: 'flushed', stats: metrics.exportStats() }));
+      break;
+    case 'leave':
+      // End like an application that sets an exit code and lets the event loop run dry (no shutdown call).
+      stopLoad();
+      process.exitCode = msg.n ?? 0;
+      send({ type: 'leaving', totals });
+      process.disconnect?.();
       break;
     case 'exit':
       stopLoad();
