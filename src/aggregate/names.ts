@@ -43,7 +43,7 @@ export function buildMetricName(name: string): string | undefined {
 
 /**
  * `LabelNamer.Build` with underscore escaping: every character outside `[a-zA-Z0-9_]` becomes `_`
- * (runs kept), a leading digit gets `key_`, a leading single `_` gets `key`. Returns undefined for
+ * (runs kept), a leading digit gets `key_`, a leading `_` stays. Returns undefined for
  * names the exporter (or client_golang) refuses: empty, only underscores, or reserved `__…`.
  */
 export function buildLabelName(label: string): string | undefined {
@@ -53,8 +53,9 @@ export function buildLabelName(label: string): string | undefined {
     const c = ch.codePointAt(0) as number;
     out += isLabelChar(c) ? ch : '_';
   }
+  // A leading single `_` is kept: collector 0.155.0 writes `_under` as is (observed), i.e.
+  // otlptranslator's PermissiveLabelSanitization behaviour.
   if (isDigit(out.charCodeAt(0))) out = 'key_' + out;
-  else if (out.startsWith('_') && !out.startsWith('__')) out = 'key' + out;
   if (out !== label && /^_+$/.test(out)) return undefined;
   if (out.startsWith('__')) return undefined;
   return out;

@@ -180,11 +180,9 @@ function float64AsString(f: number): string {
   return String(f);
 }
 
+/** pdata's JSON for map/slice attribute values: no HTML escaping (collector 0.155.0 writes `a<b`). */
 function goJsonString(s: string): string {
-  return JSON.stringify(s).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'),
-  );
+  return JSON.stringify(s);
 }
 
 type Raw = string | number | boolean | null | { big: string } | Raw[] | { map: [string, Raw][] };
@@ -310,6 +308,21 @@ function histogramPoint(v: unknown, path: string): HistogramPoint {
   };
 }
 
+function exponentialPoint(v: unknown, path: string): HistogramPoint {
+  const p = obj(v, path) ?? fail(path, 'expected an object');
+  const flags = int64(get(p, 'flags'), path + '.flags', true);
+  return {
+    attrs: attributes(get(p, 'attributes'), path + '.attributes'),
+    start: int64(get(p, 'startTimeUnixNano'), path + '.startTimeUnixNano', true),
+    time: int64(get(p, 'timeUnixNano'), path + '.timeUnixNano', true),
+    count: int64(get(p, 'count'), path + '.count', true),
+    sum: double(get(p, 'sum'), path + '.sum'),
+    bounds: [],
+    counts: [],
+    noRecordedValue: (flags & 1) === 1,
+  };
+}
+
 function countPoints(v: unknown, path: string): number {
   const o = obj(v, path);
   return o === undefined ? 0 : arr(get(o, 'dataPoints'), path + '.dataPoints').length;
@@ -361,11 +374,20 @@ function metric(v: unknown, path: string): NormalizedMetric {
   }
   const exp = own(m, 'exponentialHistogram');
   if (exp !== undefined && exp !== null) {
+    // The collector exposes a merged exponential histogram in text format as a histogram with
+    // only the +Inf bucket, `_sum` and `_count`: merged here as a histogram without bounds.
+    const h = obj(exp, path + '.exponentialHistogram') as Obj;
+    const dps = arr(get(h, 'dataPoints'), path + '.exponentialHistogram.dataPoints');
     return {
-      kind: 'unsupported',
+      kind: 'histogram',
       name,
-      dataType: 'exponential_histogram',
-      pointCount: countPoints(exp, path + '.exponentialHistogram'),
+      description,
+      unit,
+      temporality: temporality(
+        get(h, 'aggregationTemporality'),
+        path + '.exponentialHistogram.aggregationTemporality',
+      ),
+      points: dps.map((d, i) => exponentialPoint(d, `${path}.exponentialHistogram.dataPoints[${i}]`)),
     };
   }
   const summary = own(m, 'summary');

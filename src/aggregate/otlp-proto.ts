@@ -4,8 +4,9 @@
  *
  * Every `string` field is declared as `bytes` so that invalid UTF-8 can be detected and refused
  * (protobufjs would silently mangle it); the normalizer decodes them. Exemplars, metadata and
- * entity refs are not declared: protobufjs skips unknown fields. Exponential histograms and
- * summaries are declared only far enough to count their points as unsupported.
+ * entity refs are not declared: protobufjs skips unknown fields. Of exponential histograms only
+ * count and sum are read (all the text exposition shows of them); summaries only far enough to
+ * count their points as unsupported.
  */
 import protobuf from 'protobufjs';
 
@@ -46,7 +47,7 @@ const descriptor = {
         gauge: { type: 'Gauge', id: 5 },
         sum: { type: 'Sum', id: 7 },
         histogram: { type: 'Histogram', id: 9 },
-        exponentialHistogram: { type: 'Opaque', id: 10 },
+        exponentialHistogram: { type: 'ExponentialHistogram', id: 10 },
         summary: { type: 'Opaque', id: 11 },
       },
     },
@@ -66,7 +67,24 @@ const descriptor = {
         aggregationTemporality: { type: 'int32', id: 2 },
       },
     },
-    /** Exponential histogram / summary: only the number of data points is read. */
+    ExponentialHistogram: {
+      fields: {
+        dataPoints: { rule: 'repeated', type: 'ExponentialHistogramDataPoint', id: 1 },
+        aggregationTemporality: { type: 'int32', id: 2 },
+      },
+    },
+    /** Only what the text exposition shows of a native histogram: count and sum. */
+    ExponentialHistogramDataPoint: {
+      fields: {
+        attributes: { rule: 'repeated', type: 'KeyValue', id: 1 },
+        startTimeUnixNano: { type: 'fixed64', id: 2 },
+        timeUnixNano: { type: 'fixed64', id: 3 },
+        count: { type: 'fixed64', id: 4 },
+        sum: { type: 'double', id: 5 },
+        flags: { type: 'uint32', id: 10 },
+      },
+    },
+    /** Summary: only the number of data points is read. */
     Opaque: {
       fields: { dataPoints: { rule: 'repeated', type: 'bytes', id: 1 } },
     },
