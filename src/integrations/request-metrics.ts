@@ -1,0 +1,200 @@
+// The framework-free request helper: one object per proxy request that collects the request's event
+// (identity, deployment, timings, usage, cost) as the proxy learns it, and records LiteLLM's events at the
+// right moments. Exactly one terminal outcome is recorded per request (success, or the failure answered
+// to the client); further calls are ignored. Never throws.
+
+import type { Recorder } from '../record/recorder.js';
+import type {
+  DeploymentInfo,
+  RateLimitState,
+  RequestBudgets,
+  RequestError,
+  RequestEvent,
+  RequestIdentity,
+  TokenUsage,
+} from '../record/event.js';
+import { getEndUserId, type EndUserSourceOptions, type HeaderBag } from './end-user.js';
+
+export interface RequestMetricsInit {
+  /** Arrival time, ms since epoch. Default `Date.now()`. */
+  startTime?: number;
+  /** The route, e.g. `/v1/chat/completions`. */
+  route?: string;
+  clientIp?: string;
+  userAgent?: string;
+  /** Clock, ms. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** What a successful call adds to the event. */
+export interface SuccessDetails {
+  usage?: TokenUsage | null;
+  responseCost?: number | null;
+  rateLimits?: RateLimitState | null;
+  budgets?: RequestBudgets | null;
+  cacheHit?: boolean | null;
+}
+
+export interface RequestMetrics {
+  /** The event collected so far (mutable; read it, or set fields the helpers do not cover). */
+  readonly event: RequestEvent;
+  /** Whether the terminal outcome was recorded. */
+  readonly finished: boolean;
+  /** Sets who called (virtual key and its owners). */
+  identify(identity: RequestIdentity): void;
+  /** Reads the end-user id from LiteLLM's headers and body fields. */
+  readEndUser(request: { headers?: HeaderBag; body?: unknown }, opts?: EndUserSourceOptions): void;
+  /** The requested model group and whether the client asked for a stream. */
+  setRequest(requestedModel: string | null | undefined, stream: boolean, operation?: string): void;
+  /** A call to a deployment begins (sets the deployment and `apiCallStartTime`). */
+  callStarted(deployment: DeploymentInfo): void;
+  /** The first streamed chunk arrived (first call only counts). */
+  firstChunk(at?: number): void;
+  /** The current call failed: LiteLLM's LLM-API failure (the router may still fall back). */
+  callFailed(error: RequestError): void;
+  /**
+   * A router fallback from `requestedModel` to `fallbackModel` (caused by `error`) succeeded or failed:
+   * LiteLLM's fallback events, labeled with this request's identity.
+   */
+  fallback(
+    requestedModel: string,
+    fallbackModel: string,
+    error: RequestError | undefined,
+    success: boolean,
+  ): void;
+  /** The request succeeded: records LiteLLM's success event. */
+  succeed(details?: SuccessDetails): void;
+  /** The proxy answers the client with this error: records LiteLLM's proxy failure. */
+  fail(error: RequestError): void;
+}
+
+class RequestMetricsImpl implements RequestMetrics {
+  readonly event: RequestEvent;
+  finished = false;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly recorder: Recorder,
+    init: RequestMetricsInit,
+  ) {
+    this.now = init.now ?? Date.now;
+    this.event = {
+      route: init.route,
+      clientIp: init.clientIp,
+      userAgent: init.userAgent,
+      timings: { startTime: init.startTime ?? this.now() },
+    };
+  }
+
+  identify(identity: RequestIdentity): void {
+    Object.assign(this.event, identity);
+  }
+
+  readEndUser(request: { headers?: HeaderBag; body?: unknown }, opts?: EndUserSourceOptions): void {
+    this.event.endUser = getEndUserId(request, opts);
+  }
+
+  setRequest(requestedModel: string | null | undefined, stream: boolean, operation?: string): void {
+    this.event.requestedModel = requestedModel;
+    this.event.stream = stream;
+    if (operation !== undefined) this.event.operation = operation;
+  }
+
+  callStarted(d: DeploymentInfo): void {
+    const e = this.event;
+    e.model = d.model;
+    e.modelId = d.modelId;
+    e.apiBase = d.apiBase;
+    e.apiProvider = d.apiProvider;
+    if (d.requestedModel !== undefined) e.requestedModel = d.requestedModel;
+    const t = e.timings!;
+    t.apiCallStartTime = this.now();
+    t.completionStartTime = undefined;
+  }
+
+  firstChunk(at?: number): void {
+    const t = this.event.timings!;
+    if (t.completionStartTime === undefined || t.completionStartTime === null)
+      t.completionStartTime = at ?? this.now();
+  }
+
+  callFailed(error: RequestError): void {
+    if (this.finished) return;
+    this.event.error = error;
+    this.event.timings!.endTime = this.now();
+    this.recorder.recordLlmFailure(this.event);
+    this.event.error = undefined;
+  }
+
+  fallback(
+    requestedModel: string,
+    fallbackModel: string,
+    error: RequestError | undefined,
+    success: boolean,
+  ): void {
+    const e = this.event;
+    this.recorder.recordFallback(
+      {
+        hashedApiKey: e.hashedApiKey,
+        apiKey: e.apiKey,
+        apiKeyAlias: e.apiKeyAlias,
+        team: e.team,
+        teamAlias: e.teamAlias,
+        user: e.user,
+        userEmail: e.userEmail,
+        endUser: e.endUser,
+        orgId: e.orgId,
+        orgAlias: e.orgAlias,
+        requestedModel,
+        fallbackModel,
+        error,
+      },
+      success,
+    );
+  }
+
+  succeed(details: SuccessDetails = {}): void {
+    if (this.finished) return;
+    this.finished = true;
+    const e = this.event;
+    e.usage = details.usage;
+    e.responseCost = details.responseCost;
+    e.rateLimits = details.rateLimits;
+    e.budgets = details.budgets;
+    e.cacheHit = details.cacheHit;
+    e.error = undefined;
+    e.timings!.endTime = this.now();
+    this.recorder.recordSuccess(e);
+  }
+
+  fail(error: RequestError): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.event.error = error;
+    this.event.timings!.endTime = this.now();
+    this.recorder.recordProxyFailure(this.event);
+  }
+}
+
+/** Starts the metrics of one request. */
+export function createRequestMetrics(recorder: Recorder, init: RequestMetricsInit = {}): RequestMetrics {
+  return new RequestMetricsImpl(recorder, init);
+}
+
+/** OpenAI `usage` -> the recorder's token usage. */
+export function usageFromOpenAi(u: unknown): TokenUsage | undefined {
+  if (u === null || typeof u !== 'object') return undefined;
+  const o = u as Record<string, unknown>;
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const pd = (o.prompt_tokens_details ?? {}) as Record<string, unknown>;
+  const cd = (o.completion_tokens_details ?? {}) as Record<string, unknown>;
+  return {
+    promptTokens: num(o.prompt_tokens),
+    completionTokens: num(o.completion_tokens),
+    totalTokens: num(o.total_tokens),
+    cachedInputTokens: num(pd?.cached_tokens),
+    inputAudioTokens: num(pd?.audio_tokens),
+    reasoningTokens: num(cd?.reasoning_tokens),
+    outputAudioTokens: num(cd?.audio_tokens),
+  };
+}
