@@ -37,6 +37,7 @@ export interface ReceivedRequest {
   pids: number[];
   /** Raw body (after gunzip). */
   body: Buffer;
+  headers: http.IncomingHttpHeaders;
 }
 
 export interface SeriesTotal {
@@ -129,6 +130,7 @@ export class TestReceiver {
         instanceIds: [],
         pids: [],
         body,
+        headers: req.headers,
       };
       this.requests.push(rec);
       if (b.kind === 'hang') {
