@@ -17,6 +17,12 @@ export interface StartCollectorOptions {
   readyTimeoutMs?: number;
   /** How long SIGTERM may take before SIGKILL. Default 5 000 ms. */
   stopTimeoutMs?: number;
+  /**
+   * More config sources (`--config` values such as `yaml:{...}` or a file path) merged after the
+   * loopback override. Only for tests that must change the pipeline (e.g. a negative control);
+   * everything else runs the shipped config as is. Default none.
+   */
+  extraConfigs?: string[];
 }
 
 export interface RunningCollector {
@@ -112,6 +118,7 @@ async function isHealthy(url: string): Promise<boolean> {
 async function startOnce(
   binary: string,
   configPath: string,
+  extraConfigs: string[],
   readyTimeoutMs: number,
   stopTimeoutMs: number,
 ): Promise<RunningCollector | { portInUse: true; output: string }> {
@@ -127,6 +134,7 @@ async function startOnce(
     configPath,
     '--config',
     loopbackOverride({ otlpGrpc, otlpHttp, metrics, telemetry, health }),
+    ...extraConfigs.flatMap((c) => ['--config', c]),
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
@@ -201,7 +209,13 @@ export async function startCollector(options: StartCollectorOptions = {}): Promi
   const stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
   let lastOutput = '';
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    const result = await startOnce(binary, configPath, readyTimeoutMs, stopTimeoutMs);
+    const result = await startOnce(
+      binary,
+      configPath,
+      options.extraConfigs ?? [],
+      readyTimeoutMs,
+      stopTimeoutMs,
+    );
     if (!('portInUse' in result)) return result;
     lastOutput = result.output;
   }
