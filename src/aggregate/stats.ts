@@ -14,6 +14,7 @@ export type DropReason =
   | 'unspecified_temporality'
   | 'series_limit'
   | 'out_of_order'
+  | 'reset'
   | 'no_recorded_value';
 
 /** Why a whole OTLP request was refused. */

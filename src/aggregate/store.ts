@@ -5,9 +5,11 @@
  *
  * - Delta sums and histograms are added into one series per (exposed name, labels).
  * - A cumulative writer's stream (keyed by its whole resource incl. `service.instance.id`, scope,
- *   metric, unit and attributes) is turned into deltas first; a start-time change or a decrease is
- *   a reset; the first point of a stream counts in full only if it started after the store did
- *   (`cumulativetodelta initial_value: auto`).
+ *   metric, unit and attributes) is turned into deltas first, as `cumulativetodelta` does: a new
+ *   start time is a new stream whose first point counts in full only if it started after the store
+ *   did and its time differs from its start (`initial_value: auto`), otherwise it is a baseline;
+ *   a sum that decreases without a new start is a reset (the point is dropped and becomes the
+ *   baseline); a histogram whose count or a bucket decreases counts in full.
  * - Gauges: the point with the latest time wins.
  * - Cumulative up-down sums: the sum of each live writer's latest value.
  * - Histogram bound mismatches, negative or non-finite deltas are refused and counted: exposed
@@ -382,6 +384,7 @@ export class MergeStore {
         return this.drop(result, 'invalid_value', 1, `metric "${name}": value ${p.value} cannot be added`);
       const d = this.cumulativeNumber(kind, name, built.labelText, streamPrefix + built.labelText, p, nowMs);
       if (d === undefined) return this.drop(result, 'out_of_order', 1, '');
+      if (d === 'reset') return this.drop(result, 'reset', 1, '');
       if (d === null) {
         // A baseline: consumed, but nothing to add yet (cumulativetodelta emits no point either).
         result.accepted++;
@@ -422,7 +425,7 @@ export class MergeStore {
     key: string,
     p: NumberPoint,
     nowMs: number,
-  ): number | null | undefined {
+  ): number | null | 'reset' | undefined {
     const w = this.writers.get(key);
     if (w === undefined) {
       this.writers.set(key, {
@@ -452,11 +455,14 @@ export class MergeStore {
     w.value = p.value;
     if (kind === 'updown') return p.value - previous;
     if (restarted) return this.countsInFull(p.start, p.time) ? p.value : null;
-    return p.value < previous ? p.value : p.value - previous;
+    // A decrease without a new start time: cumulativetodelta drops the point and takes it as the
+    // new baseline (the `reset` case); nothing is added, nothing is subtracted.
+    return p.value < previous ? 'reset' : p.value - previous;
   }
 
+  /** cumulativetodelta `initial_value: auto`: `start >= processor start && time != start`. */
   private countsInFull(start: number, time: number): boolean {
-    return start > this.startTimeNs && start !== time;
+    return start >= this.startTimeNs && start !== time;
   }
 
   private boundsInfo(bounds: readonly number[]): BoundsInfo {
