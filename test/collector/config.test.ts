@@ -90,6 +90,7 @@ function sumBody(
   startNs: bigint,
   timeNs: bigint,
   value: number,
+  scope: { name: string; version?: string } = { name: 'litellm-otel-metrics' },
 ): RecordedRequest {
   const body = {
     resourceMetrics: [
@@ -102,7 +103,7 @@ function sumBody(
         },
         scopeMetrics: [
           {
-            scope: { name: 'litellm-otel-metrics' },
+            scope,
             metrics: [
               {
                 name,
@@ -257,6 +258,26 @@ describe('otel-collector.yaml on the real collector', () => {
     );
     const page = await pollMetrics(c, (p) => p.includes(`${name}{`), name);
     expect(samples(page, name)).toEqual([{ labels: '{job="litellm",model="gpt-4o"}', value: 8 + 10 + 2 }]);
+  });
+
+  test('workers whose meters differ in name or version (a rolling upgrade) merge into one series, none lost', async () => {
+    const c = await start();
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const name = 'upgrade_requests_total';
+    await replay(c, [
+      sumBody('old', name, 'delta', now, now + 1n * NS, 1, {
+        name: 'litellm-otel-metrics',
+        version: '0.1.0',
+      }),
+      sumBody('new', name, 'delta', now, now + 1n * NS, 2, {
+        name: 'litellm-otel-metrics',
+        version: '0.2.0',
+      }),
+      sumBody('other', name, 'delta', now, now + 1n * NS, 4, { name: 'another-meter' }),
+    ]);
+    const page = await pollMetrics(c, (p) => p.includes(`${name}{`), name);
+    expect(samples(page, name)).toEqual([{ labels: '{job="litellm",model="gpt-4o"}', value: 7 }]);
+    expect(c.output()).not.toMatch(/was collected before with the same name and label values/);
   });
 
   test('replaying the committed OTLP bodies reproduces the committed expositions byte for byte', async () => {
