@@ -7,6 +7,7 @@ import https from 'node:https';
 import type { ClientRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ExportConfigError } from './options.js';
 
 /** What one HTTP request got to before it ended. */
 export interface RequestObservation {
@@ -40,9 +41,14 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** TLS material from the standard env vars: with our own agent the exporter no longer reads them. */
 export function tlsOptionsFromEnv(env: Env): https.AgentOptions {
   const read = (specific: string, generic: string): Buffer | undefined => {
-    const file = env[specific] ?? env[generic];
+    const name = env[specific] ? specific : generic;
+    const file = env[name];
     if (file === undefined || file === '') return undefined;
-    return readFileSync(resolve(process.cwd(), file));
+    try {
+      return readFileSync(resolve(process.cwd(), file));
+    } catch (e) {
+      throw new ExportConfigError(name, `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   };
   const out: https.AgentOptions = {};
   const ca = read('OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CERTIFICATE');

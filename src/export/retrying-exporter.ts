@@ -98,6 +98,7 @@ export class RetryingMetricExporter implements PushMetricExporter {
   private retryTimer: NodeJS.Timeout | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private closed = false;
+  private lastDrainOk = true;
 
   private readonly requests: Record<ExportOutcome, number> = {
     success: 0,
@@ -170,9 +171,12 @@ export class RetryingMetricExporter implements PushMetricExporter {
     void this.drain();
   }
 
+  /** Sends what is queued; a pass already running is awaited instead, and not repeated if it failed. */
   async forceFlush(): Promise<void> {
-    if (this.draining) await this.draining;
-    if (this.delta) await this.drain();
+    if (this.delta) {
+      const running = this.draining ? await this.draining : undefined;
+      if (running !== false && this.queue.length > 0) await this.drain();
+    }
     await this.inner.forceFlush();
   }
 
@@ -184,8 +188,10 @@ export class RetryingMetricExporter implements PushMetricExporter {
   private async doShutdown(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    if (this.draining) await this.draining;
-    if (this.delta) await this.drain();
+    // One more pass, unless the pass just made (the reader's final flush) already failed: each pass can
+    // take the exporter's whole timeout, and the shutdown is bounded.
+    const lastPassOk = this.draining ? await this.draining : this.lastDrainOk;
+    if (this.delta && lastPassOk) await this.drain();
     this.closed = true;
     if (this.queuedPoints > 0) {
       const points = this.queuedPoints;
@@ -251,9 +257,20 @@ export class RetryingMetricExporter implements PushMetricExporter {
       }
       return true;
     };
-    const p = run().finally(() => {
-      this.draining = undefined;
-    });
+    const p = run().then(
+      (ok) => {
+        this.lastDrainOk = ok;
+        this.draining = undefined;
+        return ok;
+      },
+      (e: unknown) => {
+        // sendOnce never rejects; this is a bug guard so the drain can never wedge.
+        log.error('drain failed', e);
+        this.lastDrainOk = false;
+        this.draining = undefined;
+        return false;
+      },
+    );
     this.draining = p;
     return p;
   }

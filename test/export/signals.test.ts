@@ -62,6 +62,48 @@ describe('ending a worker process', () => {
     });
   });
 
+  it('SIGTERM with failed batches in the retry queue: the queue is sent too (exact)', async () => {
+    receiver = await startReceiver();
+    const r = receiver;
+    const stateFile = join(dir, 'sigterm-queue.json');
+    worker = await spawnWorker({
+      kinds: 2,
+      stateFile,
+      options: { endpoint: r.url, exportIntervalMillis: 400, timeoutMillis: 300 },
+    });
+    const w = worker;
+    r.behaviour = { kind: 'status', status: 503 };
+    await w.command({ cmd: 'load', everyMs: 20, batch: 4 }, 'loading');
+    expect(await waitFor(() => r.requests.filter((q) => q.status === 503).length >= 2, 10_000)).toBe(true);
+    r.behaviour = { kind: 'accept' };
+    w.child.kill('SIGTERM'); // before the next interval can drain the queue on its own
+    expect(await w.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    const state = readState(stateFile);
+    expect(received(r, w.instanceId)).toEqual({
+      counter: state.totals.counter,
+      histogram: state.totals.histogram,
+    });
+    expect(r.requests.filter((q) => q.status === 200).length).toBeGreaterThanOrEqual(2); // queued batches + the last one
+  });
+
+  it('SIGTERM with the endpoint down: the process still ends, by SIGTERM, within the shutdown bound', async () => {
+    receiver = await startReceiver();
+    const url = receiver.url;
+    await receiver.stop();
+    worker = await spawnWorker({
+      kinds: 1,
+      options: { endpoint: url, exportIntervalMillis: 300, timeoutMillis: 5_000, shutdownTimeoutMillis: 800 },
+    });
+    await worker.command({ cmd: 'record', n: 10 }, 'recorded');
+    await sleep(400);
+    const t0 = Date.now();
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    const took = Date.now() - t0;
+    console.log(`SIGTERM with the endpoint down: exited after ${took} ms (bound 800 ms)`);
+    expect(took).toBeLessThan(800 + 1_500);
+  });
+
   it('SIGKILL during load: the loss is at most what was recorded within one export interval (measured)', async () => {
     receiver = await startReceiver();
     const r = receiver;
