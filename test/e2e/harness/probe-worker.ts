@@ -166,6 +166,25 @@ async function main(): Promise<void> {
     typed.add(1);
     formats.add(1, { case: 'ｚ' });
     formats.add(1, { case: '😀' });
+    // Name sanitizing: attribute keys and metric names with characters Prometheus does not allow,
+    // and two keys that become the same label name.
+    const labelNames = meter.createCounter('probe_label_names_total', {
+      description: 'Attribute keys to sanitize',
+    });
+    labelNames.add(1, { 'a-b': '1', '0digit': '2', _leading: '3', ünïcode: '4', le: '5', instance: '6' });
+    // These series cannot be exposed (reserved `__` prefix; a `job` key duplicates the job label):
+    // the exporter logs an error and leaves out just that series.
+    labelNames.add(1, { __double: 'reserved' });
+    labelNames.add(1, { job: 'duplicate' });
+    meter.createCounter('probe_label_collision_total', { description: 'a.b and a_b collide' }).add(1, {
+      'a.b': 'dotted',
+      a_b: 'underscored',
+    });
+    meter
+      .createCounter('probe_label_double_dot_total', { description: 'Key with two dots' })
+      .add(1, { 'x..y': '1' });
+    meter.createCounter('probe.dotted-name/with:colon', { description: 'Metric name to sanitize' }).add(1);
+    meter.createCounter('0probe_leading_digit', { description: 'Metric name starting with a digit' }).add(1);
   }
   await Promise.all([main.forceFlush(), deltaOnly.forceFlush()]);
 
