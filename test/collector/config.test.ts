@@ -195,8 +195,9 @@ describe('otel-collector.yaml on the real collector', () => {
     expect(samples(page, 'probe_in_flight_requests_delta').map((s) => s.value)).toEqual([
       want[1].inFlightDelta + want[2].inFlightDelta,
     ]);
-    // The worker identity is gone: no instance label, no per-worker split, no target_info.
-    expect(page).not.toMatch(/instance="|service_instance_id|process_pid|target_info|otel_scope_/);
+    // The worker identity is gone: no instance label from service.instance.id (the workers' ids
+    // start with probe-host-), no per-worker split, no target_info, no scope labels.
+    expect(page).not.toMatch(/probe-host-|service_instance_id|process_pid|target_info|otel_scope_/);
     expect(await telemetry(c)).not.toMatch(/otelcol_deltatocumulative_datapoints\{[^}]*error=/);
   });
 
