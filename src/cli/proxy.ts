@@ -103,13 +103,12 @@ export function registerProxyCommand(program: Command): void {
       8090,
     )
     .option('--num_workers <n>', 'proxy workers', intArg('--num_workers', 1, 256), 4)
-    .action(async (flags: { config: string; port: number; fakeLlmPort: number; num_workers: number }) => {
+    .action(async (flags: { config: string; port: number; num_workers: number }) => {
       const { runDemo } = await import('./demo.js');
       try {
         const demo = await runDemo({
           configPath: flags.config,
           port: flags.port,
-          fakeLlmPort: flags.fakeLlmPort,
           numWorkers: flags.num_workers,
         });
         stopOnSignals(() => demo.close());

@@ -2,6 +2,7 @@
 // Fastify app listening on the shared port. SIGTERM/SIGINT: stop taking requests, finish the ones in
 // flight, flush the metrics, exit.
 
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { startWorkerMetrics, type WorkerMetrics } from '../export/index.js';
@@ -90,11 +91,17 @@ export async function runClusterWorker(): Promise<void> {
   if (!raw) throw new Error(`${WORKER_SPEC_ENV} is not set: this entry runs only as a proxy worker`);
   const spec = JSON.parse(raw) as WorkerSpec;
   const worker = await startProxyWorker(spec);
+  let stopping = false;
   const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
     void worker.stop().finally(() => process.exit(0));
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  // The primary went away (crashed or exited first): stop too. IPC errors after that are expected.
+  process.once('disconnect', onSignal);
+  cluster.worker?.on('error', () => {});
   // The primary asks for a stop over IPC too (a signal may not reach a worker on every platform).
   process.on('message', (m: unknown) => {
     if (m === 'litellm-otel:stop') onSignal();

@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// `litellm-otel`: the command line. Subcommands register themselves from their own files.
+
+import { Command } from 'commander';
+import { registerProxyCommand } from './proxy.js';
+
+const program = new Command();
+program.name('litellm-otel').description("LiteLLM's metric set through OpenTelemetry, merged across workers");
+registerProxyCommand(program);
+
+await program.parseAsync(process.argv);
