@@ -101,13 +101,19 @@ function readConfigFile(path: string): FakeLlmOptions {
   return parsed as FakeLlmOptions;
 }
 
-type Flags = Partial<Record<keyof typeof FLAGS, unknown>> & { config?: string };
+/** Commander's attribute name of a flag (`--fail-model` -> `failModel`). */
+function attributeOf(flag: string): string {
+  return flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The parsed flags, by commander's attribute names. */
+type Flags = Record<string, unknown> & { config?: string };
 
 /** The options a command line gives: file first, then every flag that was set; port defaults to 8090. */
 export function fakeLlmOptionsFromFlags(flags: Flags): FakeLlmOptions {
   const fromFile: Record<string, unknown> = flags.config ? { ...readConfigFile(flags.config) } : {};
-  for (const key of Object.keys(FLAGS)) {
-    const v = flags[key];
+  for (const [key, flag] of Object.entries(FLAGS)) {
+    const v = flags[attributeOf(flag)];
     if (v !== undefined) fromFile[key] = v;
   }
   fromFile['port'] ??= DEFAULT_CLI_PORT;
@@ -231,7 +237,7 @@ export function registerFakeLlmCommand(program: Command): Command {
         let msg = e instanceof Error ? e.message : String(e);
         if (e instanceof FakeLlmConfigError) {
           const flag = FLAGS[e.key.split('.')[0]!];
-          if (flag !== undefined && flags[e.key.split('.')[0]!] !== undefined) msg += ` (flag ${flag})`;
+          if (flag !== undefined && flags[attributeOf(flag)] !== undefined) msg += ` (flag ${flag})`;
         }
         process.stderr.write(`litellm-otel fake-llm: ${msg}\n`);
         process.exitCode = 1;

@@ -52,35 +52,32 @@ export function measureEmbeddingInput(input: unknown): { inputs: number; tokens:
   return { inputs: input.length, tokens };
 }
 
-const WORDS = ['Lorem', ' ipsum', ' dolor', ' sit', ' amet,', ' consectetur', ' adipiscing', ' elit.'];
+const WORDS = ['Lorem', 'ipsum', 'dolor', 'sit', 'amet,', 'consectetur', 'adipiscing', 'elit.'];
 const CACHED_TOKENS = 4096;
+
+/** Token i of the generated text: a word, with a leading space after the first. */
+function word(i: number): string {
+  const w = WORDS[i % WORDS.length]!;
+  return i === 0 ? w : ` ${w}`;
+}
 
 /** The generated text of CACHED_TOKENS tokens, and where each token ends in it. */
 const CACHED_TEXT = (() => {
   let text = '';
   const ends = new Uint32Array(CACHED_TOKENS + 1);
   for (let i = 0; i < CACHED_TOKENS; i++) {
-    text += WORDS[i % WORDS.length]!;
+    text += word(i);
     ends[i + 1] = text.length;
   }
   return { text, ends };
 })();
 
-/** Where token `n` ends in the generated text (any n >= 0). */
-function tokenEnd(n: number): number {
-  if (n <= CACHED_TOKENS) return CACHED_TEXT.ends[n]!;
-  const full = CACHED_TEXT.ends[CACHED_TOKENS]!;
-  return Math.floor(n / CACHED_TOKENS) * full + CACHED_TEXT.ends[n % CACHED_TOKENS]!;
-}
-
-/** Tokens [from, to) of the generated text, exactly one word per token. */
+/** Tokens [from, to) of the generated text, exactly one space-separated word per token. */
 export function completionText(from: number, to: number): string {
   if (to <= from) return '';
   if (to <= CACHED_TOKENS) return CACHED_TEXT.text.slice(CACHED_TEXT.ends[from]!, CACHED_TEXT.ends[to]!);
-  // Long completions (rare): the cached text repeats, so build from whole copies.
-  const full = CACHED_TEXT.text;
-  const start = tokenEnd(from);
-  const end = tokenEnd(to);
-  const copies = Math.ceil(end / full.length);
-  return full.repeat(copies).slice(start, end);
+  // Long completions (rare): built word by word.
+  const parts: string[] = [];
+  for (let i = from; i < to; i++) parts.push(word(i));
+  return parts.join('');
 }
