@@ -242,7 +242,7 @@ export function createOtlpHandler(
                     errorMessage: result.message ?? '',
                   },
                 }
-              : {};
+              : { partialSuccess: {} }; // what the collector answers to a fully accepted request
           send(res, 200, 'application/json', JSON.stringify(answer));
         } else {
           send(res, 200, 'application/x-protobuf', responseProtobuf(result.rejected, result.message));

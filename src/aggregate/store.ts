@@ -496,7 +496,8 @@ export class MergeStore {
     if (invalid !== undefined)
       return this.drop(result, 'invalid_value', 1, `histogram "${name}": ${invalid}`);
     const built = this.labels(p.attrs, extra);
-    if (built === undefined)
+    // An `le` attribute would repeat the bucket label, and a scraper refuses the whole page.
+    if (built === undefined || built.labelText.startsWith('le="') || built.labelText.includes(',le="'))
       return this.drop(
         result,
         'invalid_label',

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- hand-built hostile OTLP/JSON is edited freely */
 /**
  * Hostile and broken input: every malformed body gets a clear 4xx with a message, nothing is
  * merged from it, the aggregator keeps serving, and the exposition stays parseable.
@@ -21,8 +22,13 @@ beforeAll(async () => {
   for (const protocol of ['json', 'protobuf'] as const) {
     const w = createSdkPipeline({ url: sink.url, instanceId: `w-${protocol}`, protocol });
     const m = w.provider.getMeter('litellm-otel', '0.1.0');
-    m.createCounter('litellm_proxy_total_requests_metric_total').add(3, { model: 'AAAAAAAA', status_code: '200' });
-    m.createHistogram('litellm_request_total_latency_metric', { advice: { explicitBucketBoundaries: [1, 5] } }).record(2, { model: 'm' });
+    m.createCounter('litellm_proxy_total_requests_metric_total').add(3, {
+      model: 'AAAAAAAA',
+      status_code: '200',
+    });
+    m.createHistogram('litellm_request_total_latency_metric', {
+      advice: { explicitBucketBoundaries: [1, 5] },
+    }).record(2, { model: 'm' });
     await w.shutdown();
   }
   await sink.close();
@@ -34,7 +40,11 @@ afterAll(async () => {
   await a?.close();
 });
 
-function raw(body: Buffer | string, contentType = 'application/json', headers: Record<string, string> = {}): CapturedBody {
+function raw(
+  body: Buffer | string,
+  contentType = 'application/json',
+  headers: Record<string, string> = {},
+): CapturedBody {
   return { contentType, contentEncoding: headers['content-encoding'], body: Buffer.from(body) };
 }
 
@@ -64,21 +74,51 @@ describe('malformed OTLP/JSON', () => {
   it('answers 400 naming the field for wrong types', async () => {
     await expectRefused(raw('[]'), 400, /\(body\): expected an object/);
     await expectRefused(raw('{"resourceMetrics":{}}'), 400, /resourceMetrics: expected an array/);
-    await expectRefused(withBody((o) => (firstMetric(o).sum.dataPoints[0].asDouble = 'lots')), 400, /asDouble: expected a number/);
-    await expectRefused(withBody((o) => (firstMetric(o).sum.dataPoints[0].timeUnixNano = '12a')), 400, /timeUnixNano: expected an integer/);
-    await expectRefused(withBody((o) => (firstMetric(o).sum.isMonotonic = 'yes')), 400, /isMonotonic: expected a boolean/);
-    await expectRefused(withBody((o) => (firstMetric(o).sum.dataPoints[0].attributes = 'x')), 400, /attributes: expected an array/);
-    await expectRefused(withBody((o) => (o.resourceMetrics[0].scopeMetrics[0].metrics[1].histogram.dataPoints[0].bucketCounts[0] = -1)), 400, /bucketCounts\[0\]: expected a non-negative integer/);
+    await expectRefused(
+      withBody((o) => (firstMetric(o).sum.dataPoints[0].asDouble = 'lots')),
+      400,
+      /asDouble: expected a number/,
+    );
+    await expectRefused(
+      withBody((o) => (firstMetric(o).sum.dataPoints[0].timeUnixNano = '12a')),
+      400,
+      /timeUnixNano: expected an integer/,
+    );
+    await expectRefused(
+      withBody((o) => (firstMetric(o).sum.isMonotonic = 'yes')),
+      400,
+      /isMonotonic: expected a boolean/,
+    );
+    await expectRefused(
+      withBody((o) => (firstMetric(o).sum.dataPoints[0].attributes = 'x')),
+      400,
+      /attributes: expected an array/,
+    );
+    await expectRefused(
+      withBody(
+        (o) => (o.resourceMetrics[0].scopeMetrics[0].metrics[1].histogram.dataPoints[0].bucketCounts[0] = -1),
+      ),
+      400,
+      /bucketCounts\[0\]: expected a non-negative integer/,
+    );
   });
 
   it('refuses a partly valid request whole: the valid metric before the bad one is not merged', async () => {
-    await expectRefused(withBody((o) => (o.resourceMetrics[0].scopeMetrics[0].metrics[1].histogram.dataPoints[0].count = {})), 400, /count: expected an integer/);
+    await expectRefused(
+      withBody((o) => (o.resourceMetrics[0].scopeMetrics[0].metrics[1].histogram.dataPoints[0].count = {})),
+      400,
+      /count: expected an integer/,
+    );
   });
 
   it('answers 400 to attribute values nested without end', async () => {
     let v: Record<string, unknown> = { stringValue: 'x' };
     for (let i = 0; i < 40; i++) v = { arrayValue: { values: [v] } };
-    await expectRefused(withBody((o) => firstMetric(o).sum.dataPoints[0].attributes.push({ key: 'deep', value: v })), 400, /nested too deeply/);
+    await expectRefused(
+      withBody((o) => firstMetric(o).sum.dataPoints[0].attributes.push({ key: 'deep', value: v })),
+      400,
+      /nested too deeply/,
+    );
   });
 });
 
@@ -102,20 +142,40 @@ describe('oversized and badly encoded bodies', () => {
   });
 
   it('answers 413 to a gzip bomb and 400 to broken gzip', async () => {
-    await expectRefused(raw(gzipSync(Buffer.alloc(LIMIT * 4, 0x20)), 'application/json', { 'content-encoding': 'gzip' }), 413, /decompressed/);
-    await expectRefused(raw('not gzip at all', 'application/json', { 'content-encoding': 'gzip' }), 400, /could not decompress/);
+    await expectRefused(
+      raw(gzipSync(Buffer.alloc(LIMIT * 4, 0x20)), 'application/json', { 'content-encoding': 'gzip' }),
+      413,
+      /decompressed/,
+    );
+    await expectRefused(
+      raw('not gzip at all', 'application/json', { 'content-encoding': 'gzip' }),
+      400,
+      /could not decompress/,
+    );
   });
 
   it('answers 415 to an unknown content type or encoding', async () => {
     await expectRefused(raw('x', 'text/plain'), 415, /Content-Type "text\/plain" is not supported/);
-    await expectRefused(raw(json.body, 'application/json', { 'content-encoding': 'br' }), 415, /Content-Encoding \\"br/);
+    await expectRefused(
+      raw(json.body, 'application/json', { 'content-encoding': 'br' }),
+      415,
+      /Content-Encoding \\"br/,
+    );
   });
 });
 
 describe('malformed OTLP/protobuf', () => {
   it('answers 400 to a truncated real protobuf body and to random bytes', async () => {
-    await expectRefused(raw(proto.body.subarray(0, proto.body.length - 7), 'application/x-protobuf'), 400, /invalid OTLP\/protobuf body/);
-    await expectRefused(raw(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]), 'application/x-protobuf'), 400, /invalid OTLP\/protobuf body/);
+    await expectRefused(
+      raw(proto.body.subarray(0, proto.body.length - 7), 'application/x-protobuf'),
+      400,
+      /invalid OTLP\/protobuf body/,
+    );
+    await expectRefused(
+      raw(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]), 'application/x-protobuf'),
+      400,
+      /invalid OTLP\/protobuf body/,
+    );
   });
 
   it('answers 400 to a label value that is not UTF-8', async () => {
@@ -137,7 +197,10 @@ describe('hostile but valid input', () => {
         const m = firstMetric(o);
         m.name = 'hostile_total';
         m.description = 'help with \\ and \n and "';
-        m.sum.dataPoints = hostile.map((v) => ({ ...m.sum.dataPoints[0], attributes: [{ key: 'v', value: { stringValue: v } }] }));
+        m.sum.dataPoints = hostile.map((v) => ({
+          ...m.sum.dataPoints[0],
+          attributes: [{ key: 'v', value: { stringValue: v } }],
+        }));
         o.resourceMetrics[0].scopeMetrics[0].metrics = [m];
       }),
     );
@@ -154,11 +217,23 @@ describe('hostile but valid input', () => {
     const res = await post(
       a.otlpUrl,
       withBody((o) => {
-        o.resourceMetrics[0].scopeMetrics[0].metrics = [{ name: 'rpc_summary', summary: { dataPoints: [{ count: '1', sum: 1 }, { count: '2', sum: 2 }] } }];
+        o.resourceMetrics[0].scopeMetrics[0].metrics = [
+          {
+            name: 'rpc_summary',
+            summary: {
+              dataPoints: [
+                { count: '1', sum: 1 },
+                { count: '2', sum: 2 },
+              ],
+            },
+          },
+        ];
       }),
     );
     expect(res.status).toBe(200);
-    const answer = (await res.json()) as { partialSuccess?: { rejectedDataPoints?: string; errorMessage?: string } };
+    const answer = (await res.json()) as {
+      partialSuccess?: { rejectedDataPoints?: string; errorMessage?: string };
+    };
     expect(answer.partialSuccess?.rejectedDataPoints).toBe('2');
     expect(answer.partialSuccess?.errorMessage).toMatch(/summary data is not supported/);
     expect(a.store.stats.unsupportedMetrics.get('summary')).toBe(1);
@@ -171,5 +246,27 @@ describe('hostile but valid input', () => {
     expect(r.get('too_large')).toBeGreaterThanOrEqual(3);
     expect(r.get('unsupported_media_type')).toBe(1);
     expect(r.get('unsupported_encoding')).toBe(1);
+  });
+});
+
+describe('labels a scraper would choke on', () => {
+  it('refuses a histogram point with an `le` attribute instead of writing `le` twice', async () => {
+    const res = await post(
+      a.otlpUrl,
+      withBody((o) => {
+        const h = o.resourceMetrics[0].scopeMetrics[0].metrics[1];
+        h.name = 'le_attr_histogram';
+        h.histogram.dataPoints[0].attributes.push({ key: 'le', value: { stringValue: '1' } });
+        o.resourceMetrics[0].scopeMetrics[0].metrics = [h];
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(
+      ((await res.json()) as { partialSuccess: { rejectedDataPoints: string } }).partialSuccess
+        .rejectedDataPoints,
+    ).toBe('1');
+    const { text } = await scrape(a.metricsUrl);
+    expect(text).not.toContain('le_attr_histogram');
+    parseExposition(text);
   });
 });

@@ -22,7 +22,11 @@ async function aggregatorWith(options: AggregatorOptions = {}): Promise<Aggregat
   return a;
 }
 
-function pipeline(a: Aggregator | string, instanceId: string, extra: Partial<Parameters<typeof createSdkPipeline>[0]> = {}): SdkPipeline {
+function pipeline(
+  a: Aggregator | string,
+  instanceId: string,
+  extra: Partial<Parameters<typeof createSdkPipeline>[0]> = {},
+): SdkPipeline {
   const p = createSdkPipeline({ url: typeof a === 'string' ? a : a.otlpUrl, instanceId, ...extra });
   pipelines.push(p);
   return p;
@@ -82,14 +86,28 @@ describe('delta writers', () => {
     const a = await aggregatorWith({ selfMetrics: true });
     const good = pipeline(a, 'w1');
     const bad = pipeline(a, 'w2');
-    good.provider.getMeter('m').createHistogram('lat', { advice: { explicitBucketBoundaries: [1, 2] } }).record(0.5);
+    good.provider
+      .getMeter('m')
+      .createHistogram('lat', { advice: { explicitBucketBoundaries: [1, 2] } })
+      .record(0.5);
     await good.flush();
-    bad.provider.getMeter('m').createHistogram('lat', { advice: { explicitBucketBoundaries: [1, 5] } }).record(0.5);
+    bad.provider
+      .getMeter('m')
+      .createHistogram('lat', { advice: { explicitBucketBoundaries: [1, 5] } })
+      .record(0.5);
     await bad.flush();
     const v = await values(a);
     expect(v.get(k('lat_count'))).toBe(1);
     expect(v.get(k('lat_bucket', { le: '2' }))).toBe(1);
-    expect(v.get(sampleKey({ name: 'litellm_otel_aggregator_dropped_points_total', labels: { reason: 'bound_mismatch' }, value: 0 }))).toBe(1);
+    expect(
+      v.get(
+        sampleKey({
+          name: 'litellm_otel_aggregator_dropped_points_total',
+          labels: { reason: 'bound_mismatch' },
+          value: 0,
+        }),
+      ),
+    ).toBe(1);
   });
 });
 
@@ -118,13 +136,19 @@ describe('cumulative writers', () => {
     const a = await aggregatorWith();
     const first = pipeline(a, 'w1', { temporality: 'cumulative' });
     first.provider.getMeter('m').createCounter('req_total').add(5);
-    first.provider.getMeter('m').createHistogram('lat', { advice: { explicitBucketBoundaries: [1] } }).record(0.5);
+    first.provider
+      .getMeter('m')
+      .createHistogram('lat', { advice: { explicitBucketBoundaries: [1] } })
+      .record(0.5);
     await new Promise((r) => setTimeout(r, 5));
     await first.shutdown();
     await new Promise((r) => setTimeout(r, 5));
     const second = pipeline(a, 'w1', { temporality: 'cumulative' });
     second.provider.getMeter('m').createCounter('req_total').add(3);
-    second.provider.getMeter('m').createHistogram('lat', { advice: { explicitBucketBoundaries: [1] } }).record(2);
+    second.provider
+      .getMeter('m')
+      .createHistogram('lat', { advice: { explicitBucketBoundaries: [1] } })
+      .record(2);
     await new Promise((r) => setTimeout(r, 5));
     await second.flush();
     const v = await values(a);
@@ -201,7 +225,9 @@ describe('gauges, expiry, limits', () => {
     const { text } = await scrape(a.metricsUrl);
     const parsed = parseExposition(text);
     expect(parsed.samples.filter((s) => s.name === 'req_total')).toHaveLength(3);
-    const dropped = parsed.samples.find((s) => s.name === 'litellm_otel_aggregator_dropped_points_total' && s.labels.reason === 'series_limit');
+    const dropped = parsed.samples.find(
+      (s) => s.name === 'litellm_otel_aggregator_dropped_points_total' && s.labels.reason === 'series_limit',
+    );
     expect(dropped?.value).toBe(2);
   });
 });

@@ -21,7 +21,11 @@ async function setup(): Promise<{ a: Aggregator; sink: CaptureSink }> {
   return { a, sink };
 }
 
-async function value(a: Aggregator, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+async function value(
+  a: Aggregator,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
   const { text } = await scrape(a.metricsUrl);
   const want = sampleKey({ name, labels: { job: 'litellm-proxy', ...labels }, value: 0 });
   return parseExposition(text).samples.find((s) => sampleKey(s) === want)?.value;
@@ -68,7 +72,12 @@ describe('replayed real exporter bodies', () => {
   it('merges the same delta content identically from JSON and protobuf bodies', async () => {
     const { a, sink } = await setup();
     for (const protocol of ['json', 'protobuf'] as const) {
-      const w = createSdkPipeline({ url: sink.url, instanceId: `w-${protocol}`, protocol, compression: 'gzip' });
+      const w = createSdkPipeline({
+        url: sink.url,
+        instanceId: `w-${protocol}`,
+        protocol,
+        compression: 'gzip',
+      });
       const m = w.provider.getMeter('litellm-otel', '0.1.0');
       m.createCounter('litellm_spend_metric_total').add(0.25, { model: 'x', 'gen_ai.system': 'openai' });
       m.createHistogram('lat', { advice: { explicitBucketBoundaries: [1, 2] } }).record(1.5, { model: 'x' });

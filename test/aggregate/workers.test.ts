@@ -108,7 +108,8 @@ describe('4 real workers under load', () => {
     const samples = new Map(parseExposition(text).samples.map((s) => [sampleKey(s), s.value]));
     const want = expectedTotals(WORKERS, EVENTS);
     const job = 'litellm-proxy';
-    const key = (name: string, labels: Record<string, string>) => sampleKey({ name, labels: { ...labels, job }, value: 0 });
+    const key = (name: string, labels: Record<string, string>) =>
+      sampleKey({ name, labels: { ...labels, job }, value: 0 });
     let total = 0;
     for (const [rk, n] of want.requests) {
       const [model, status_code] = rk.split('|') as [string, string];
@@ -117,16 +118,26 @@ describe('4 real workers under load', () => {
     }
     expect(total).toBe(WORKERS * EVENTS);
     for (const model of MODELS) {
-      expect(samples.get(key('litellm_request_total_latency_metric_count', { model }))).toBe(want.latencyCount.get(model));
-      expect(samples.get(key('litellm_request_total_latency_metric_sum', { model }))).toBe(want.latencySum.get(model));
+      expect(samples.get(key('litellm_request_total_latency_metric_count', { model }))).toBe(
+        want.latencyCount.get(model),
+      );
+      expect(samples.get(key('litellm_request_total_latency_metric_sum', { model }))).toBe(
+        want.latencySum.get(model),
+      );
       const buckets = want.buckets.get(model) as number[];
       let cumulative = 0;
       LATENCY_BOUNDS.forEach((b, i) => {
         cumulative += buckets[i] as number;
-        expect(samples.get(key('litellm_request_total_latency_metric_bucket', { model, le: String(b) }))).toBe(cumulative);
+        expect(
+          samples.get(key('litellm_request_total_latency_metric_bucket', { model, le: String(b) })),
+        ).toBe(cumulative);
       });
-      expect(samples.get(key('litellm_request_total_latency_metric_bucket', { model, le: '+Inf' }))).toBe(want.latencyCount.get(model));
-      expect(samples.get(key('gen_ai_client_token_usage_total', { gen_ai_request_model: model }))).toBe(want.tokens.get(model));
+      expect(samples.get(key('litellm_request_total_latency_metric_bucket', { model, le: '+Inf' }))).toBe(
+        want.latencyCount.get(model),
+      );
+      expect(samples.get(key('gen_ai_client_token_usage_total', { gen_ai_request_model: model }))).toBe(
+        want.tokens.get(model),
+      );
       // Delta up-down counter: +1/-1 per event, summed over workers.
       expect(samples.get(key('litellm_in_flight_requests', { model }))).toBe(0);
     }

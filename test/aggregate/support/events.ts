@@ -1,6 +1,8 @@
 /** Deterministic synthetic events, so a test can compute the exact totals the workers recorded. */
 
-export const LATENCY_BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+export const LATENCY_BOUNDS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+];
 export const MODELS = ['gpt-4o', 'claude-3-5-sonnet', 'we"ird\\model\nname'];
 
 export interface WorkerEvent {
@@ -30,7 +32,13 @@ export interface Totals {
 }
 
 export function expectedTotals(workers: number, events: number): Totals {
-  const t: Totals = { requests: new Map(), latencyCount: new Map(), latencySum: new Map(), buckets: new Map(), tokens: new Map() };
+  const t: Totals = {
+    requests: new Map(),
+    latencyCount: new Map(),
+    latencySum: new Map(),
+    buckets: new Map(),
+    tokens: new Map(),
+  };
   for (let w = 0; w < workers; w++) {
     for (let i = 0; i < events; i++) {
       const e = workerEvent(w, i);

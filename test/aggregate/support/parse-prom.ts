@@ -54,7 +54,8 @@ export function parseExposition(text: string, openMetrics = false): ParsedExposi
     if (line.startsWith('# TYPE ')) {
       const [name, type, extra] = line.slice(7).split(' ');
       if (!name || !NAME.test(name) || !type || extra !== undefined) throw new Error(`bad TYPE: ${line}`);
-      if (!['counter', 'gauge', 'histogram', 'summary', 'untyped', 'unknown'].includes(type)) throw new Error(`bad type: ${line}`);
+      if (!['counter', 'gauge', 'histogram', 'summary', 'untyped', 'unknown'].includes(type))
+        throw new Error(`bad type: ${line}`);
       if (types.has(name)) throw new Error(`second TYPE for ${name}`);
       types.set(name, type);
       continue;
@@ -101,7 +102,10 @@ export function sampleKey(s: Sample): string {
   return s.name + '{' + keys.map((k) => `${k}=${JSON.stringify(s.labels[k])}`).join(',') + '}';
 }
 
-export async function scrape(url: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; contentType: string }> {
+export async function scrape(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; contentType: string }> {
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
   return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') ?? '' };
 }

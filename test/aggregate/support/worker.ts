@@ -13,15 +13,25 @@ const events = Number(process.env.EVENTS ?? '1000');
 const intervalMs = Number(process.env.INTERVAL_MS ?? '300');
 const protocol = process.env.PROTOCOL === 'protobuf' ? 'protobuf' : 'json';
 
-const pipeline = createSdkPipeline({ url, instanceId: process.env.INSTANCE_ID as string, protocol, intervalMs });
+const pipeline = createSdkPipeline({
+  url,
+  instanceId: process.env.INSTANCE_ID as string,
+  protocol,
+  intervalMs,
+});
 const meter = pipeline.provider.getMeter('litellm-otel', '0.1.0');
-const requests = meter.createCounter('litellm_proxy_total_requests_metric_total', { description: 'Total number of requests made to the proxy server' });
+const requests = meter.createCounter('litellm_proxy_total_requests_metric_total', {
+  description: 'Total number of requests made to the proxy server',
+});
 const latency = meter.createHistogram('litellm_request_total_latency_metric', {
   description: 'Total latency (seconds) for a request to LiteLLM',
   advice: { explicitBucketBoundaries: LATENCY_BOUNDS },
 });
 const inFlight = meter.createUpDownCounter('litellm_in_flight_requests', { description: 'in flight' });
-const tokens = meter.createCounter('gen_ai.client.token.usage.total', { unit: '{token}', description: 'tokens' });
+const tokens = meter.createCounter('gen_ai.client.token.usage.total', {
+  unit: '{token}',
+  description: 'tokens',
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
