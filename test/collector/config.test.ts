@@ -175,10 +175,15 @@ describe('otel-collector.yaml on the real collector', () => {
     await Promise.all([runProbeWorker(c.otlpMetricsUrl, 1), runProbeWorker(c.otlpMetricsUrl, 2)]);
     const want = { 1: expectedFor(1), 2: expectedFor(2) };
     const guardrailSeries = `litellm_guardrail_errors_total${labelText(GUARDRAIL_LABELS)}`;
+    const deltaUdc = `probe_in_flight_requests_delta{job="litellm",kind="delta"}`;
+    // Wait until the last body of each provider has gone through the batch (they may land in
+    // different batches); a wrong sum shows up as a timeout that prints the page.
     const page = await pollMetrics(
       c,
-      (p) => p.includes(`${guardrailSeries} ${want[1].guardrailErrors + want[2].guardrailErrors}\n`),
-      'the merged guardrail counter',
+      (p) =>
+        p.includes(`${guardrailSeries} ${want[1].guardrailErrors + want[2].guardrailErrors}\n`) &&
+        p.includes(`${deltaUdc} ${want[1].inFlightDelta + want[2].inFlightDelta}\n`),
+      'the merged guardrail counter and delta up-down counter',
     );
 
     const guardrail = samples(page, 'litellm_guardrail_errors_total').filter(
