@@ -161,7 +161,8 @@ export function total(samples: Sample[], name: string, where: Record<string, str
   let s = 0;
   for (const x of samples) {
     if (x.name !== name) continue;
-    if (Object.entries(where).every(([k, v]) => x.labels[k] === v)) s += x.value;
+    // An empty label value is an absent label in Prometheus.
+    if (Object.entries(where).every(([k, v]) => (x.labels[k] ?? '') === v)) s += x.value;
   }
   return s;
 }
