@@ -249,8 +249,10 @@ export class RetryingMetricExporter implements PushMetricExporter {
           this.scheduleRetry();
           return false;
         }
-        // The head is still queue[0]: trimming never touches the batch in flight.
-        this.queue.shift();
+        // The head is still queue[0]: trimming never touches the batch in flight (checked anyway).
+        const at = this.queue.indexOf(head);
+        if (at < 0) continue;
+        this.queue.splice(at, 1);
         this.queuedPoints -= head.points;
         if (outcome === 'success') this.pointsExported += head.points;
         else this.countDrop(outcome, head.points);
