@@ -1,0 +1,92 @@
+// Streaming through the proxy (2 workers): SSE relayed chunk by chunk, usage asked from the upstream on
+// every stream and passed on only to clients that asked for it, the time to first token measured at the
+// first streamed chunk: the histogram's count equals the streamed requests.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/index.js';
+import {
+  chat,
+  pool,
+  scrape,
+  scrapeUntil,
+  startProxyProcess,
+  testExport,
+  total,
+  writeConfig,
+  type ProxyProcess,
+} from './support/harness.js';
+
+let fake: FakeLlm;
+let proxy: ProxyProcess;
+const KEY = 'sk-master';
+const STREAMED = 30;
+const PLAIN = 10;
+const FIRST_CHUNK_MS = 150;
+
+beforeAll(async () => {
+  fake = await startFakeLlm({
+    seed: 5,
+    promptTokens: 7,
+    completionTokens: 5,
+    streamChunks: 5,
+    firstChunkDelayMs: { min: FIRST_CHUNK_MS, max: FIRST_CHUNK_MS + 50 },
+    streamChunkDelayMs: 5,
+  });
+  const config = writeConfig({
+    model_list: [{ model_name: 'gpt-4o', litellm_params: { model: 'openai/gpt-4o', api_base: fake.url } }],
+    litellm_settings: { metrics_export: testExport(300) },
+    general_settings: { master_key: KEY },
+  });
+  proxy = await startProxyProcess(config, 2);
+}, 60_000);
+
+afterAll(async () => {
+  await proxy?.stop();
+  await fake?.close();
+});
+
+describe('streaming', () => {
+  it('relays SSE, passes usage only when asked, and counts one time-to-first-token per streamed request', async () => {
+    const results = await pool(STREAMED + PLAIN, 6, (i) => {
+      const stream = i < STREAMED;
+      const askUsage = stream && i % 2 === 0;
+      return chat(proxy.url, KEY, {
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: 'tell me' }],
+        ...(stream ? { stream: true } : {}),
+        ...(askUsage ? { stream_options: { include_usage: true } } : {}),
+      });
+    });
+    for (const [i, r] of results.entries()) {
+      expect(r.status).toBe(200);
+      if (i >= STREAMED) continue;
+      expect(String(r.body)).toContain('data: [DONE]');
+      if (i % 2 === 0) {
+        expect(r.usage).toEqual(
+          expect.objectContaining({ prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 }),
+        );
+        expect(r.chunks).toBeGreaterThan(1);
+      } else {
+        expect(r.usage).toBeUndefined(); // the usage-only chunk the proxy asked for is not forwarded
+      }
+    }
+
+    const s = await scrapeUntil(
+      proxy.url,
+      (x) => total(x, 'litellm_proxy_total_requests_metric_total') >= STREAMED + PLAIN,
+    );
+    await new Promise((r) => setTimeout(r, 700));
+    const after = await scrape(proxy.url);
+    expect(total(s, 'litellm_proxy_total_requests_metric_total')).toBe(STREAMED + PLAIN);
+    expect(total(after, 'litellm_llm_api_time_to_first_token_metric_count')).toBe(STREAMED);
+    // Measured at the first chunk: at least the upstream's first-chunk delay each.
+    expect(total(after, 'litellm_llm_api_time_to_first_token_metric_sum')).toBeGreaterThanOrEqual(
+      (STREAMED * FIRST_CHUNK_MS) / 1000 - 0.01,
+    );
+    expect(total(after, 'litellm_llm_api_time_to_first_token_metric_bucket', { le: '0.1' })).toBe(0);
+    expect(total(after, 'litellm_request_total_latency_metric_count')).toBe(STREAMED + PLAIN);
+    // Usage is read from every stream, also when the client did not ask for it.
+    expect(total(after, 'litellm_total_tokens_metric_total')).toBe((STREAMED + PLAIN) * 12);
+    expect(total(after, 'litellm_output_tokens_metric_total')).toBe((STREAMED + PLAIN) * 5);
+  }, 60_000);
+});
