@@ -177,6 +177,27 @@ describe('dropRate', () => {
   });
 });
 
+describe('a client that gives up', () => {
+  it('is counted as aborted, not answered, when it leaves during the latency', async () => {
+    const llm = await startFakeLlm({ latencyMs: 400, streamChunkDelayMs: 10 });
+    try {
+      await expect(
+        post(`${llm.url}/chat/completions`, chatBody('m'), { signal: AbortSignal.timeout(100) }),
+      ).rejects.toMatchObject({ name: 'TimeoutError' });
+      await expect(
+        post(`${llm.url}/chat/completions`, chatBody('m', { stream: true }), {
+          signal: AbortSignal.timeout(100),
+        }),
+      ).rejects.toMatchObject({ name: 'TimeoutError' });
+      const deadline = Date.now() + 5000;
+      while (llm.stats().aborted < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      expect(llm.stats()).toMatchObject({ requests: 2, aborted: 2, byStatus: {}, promptTokens: 0 });
+    } finally {
+      await llm.close();
+    }
+  });
+});
+
 describe('per-model behaviour', () => {
   it('failModels always fails that model with its status while other models succeed', async () => {
     const llm = await startFakeLlm({ failModels: { 'bad-model': 500, 'gone-model': 404 } });
