@@ -58,20 +58,20 @@ export function createMetricsHandler(
     }
     store.stats.scrapes++;
     const { format, contentType } = negotiateFormat(req.headers.accept, options.enableOpenMetrics);
-    const text = store.render(format);
-    const finish = (body: Buffer | string, encoding: string | undefined): void => {
+    const body = store.renderBytes(format);
+    const send = (bytes: Buffer, encoding: string | undefined): void => {
       const headers: Record<string, string | number> = {
         'Content-Type': contentType,
-        'Content-Length': Buffer.byteLength(body),
+        'Content-Length': bytes.length,
       };
       if (encoding !== undefined) headers['Content-Encoding'] = encoding;
       res.writeHead(200, headers);
-      res.end(req.method === 'HEAD' ? undefined : body);
+      res.end(req.method === 'HEAD' ? undefined : bytes);
     };
     if (options.compressResponse && acceptsGzip(req.headers['accept-encoding'])) {
-      gzip(text, (err, zipped) => (err ? finish(text, undefined) : finish(zipped, 'gzip')));
+      gzip(body, (err, zipped) => (err ? send(body, undefined) : send(zipped, 'gzip')));
     } else {
-      finish(text, undefined);
+      send(body, undefined);
     }
   };
 }

@@ -19,6 +19,9 @@ export interface BoundsInfo {
   readonly leOpenMetrics: readonly string[];
   /** Whether the last bound is +Inf (then no extra +Inf bucket is written). */
   readonly infSeen: boolean;
+  /** `<le>"} ` as bytes, per bound, in each format. */
+  readonly leTextBytes: readonly Buffer[];
+  readonly leOpenMetricsBytes: readonly Buffer[];
 }
 
 export interface Series {
@@ -37,6 +40,20 @@ export interface Series {
   counts: Float64Array | undefined;
   count: number;
   sum: number;
+  /** Encoded line prefixes, built on the first scrape (see exposition.ts). */
+  prefixes: SeriesPrefixes | undefined;
+}
+
+/** UTF-8 bytes written before each value of a series; built once, copied on every scrape. */
+export interface SeriesPrefixes {
+  /** Text format: `name{labels} ` (counter, gauge). */
+  readonly text: Buffer;
+  /** OpenMetrics: `name_total{labels} ` for counters, else as text. */
+  readonly openMetrics: Buffer;
+  /** Histograms: `name_bucket{labels,le="`, `name_sum{labels} `, `name_count{labels} `. */
+  readonly bucket: Buffer | undefined;
+  readonly sum: Buffer | undefined;
+  readonly count: Buffer | undefined;
 }
 
 export interface Family {

@@ -201,8 +201,13 @@ export class MergeStore {
     return result;
   }
 
-  /** Renders the exposition (text 0.0.4 or OpenMetrics 1.0). */
+  /** Renders the exposition (text 0.0.4 or OpenMetrics 1.0) as a string. */
   render(format: ExpositionFormat, nowMs: number = Date.now()): string {
+    return this.renderBytes(format, nowMs).toString('utf8');
+  }
+
+  /** Renders the exposition as UTF-8 bytes (what `/metrics` sends). */
+  renderBytes(format: ExpositionFormat, nowMs: number = Date.now()): Buffer {
     this.sweepIfDue(nowMs);
     let families = this.sortedFamilies;
     if (families === undefined) {
@@ -344,6 +349,7 @@ export class MergeStore {
       counts: undefined,
       count: 0,
       sum: 0,
+      prefixes: undefined,
     };
     family.series.set(built.labelText, s);
     family.sorted = undefined;
@@ -473,6 +479,8 @@ export class MergeStore {
         bounds: Float64Array.from(bounds),
         leText: bounds.map(formatTextFloat),
         leOpenMetrics: bounds.map(formatOpenMetricsFloat),
+        leTextBytes: bounds.map((b) => Buffer.from(formatTextFloat(b) + '"} ')),
+        leOpenMetricsBytes: bounds.map((b) => Buffer.from(formatOpenMetricsFloat(b) + '"} ')),
         infSeen: bounds.length > 0 && bounds[bounds.length - 1] === Infinity,
       };
       if (this.boundsCache.size > 1000) this.boundsCache.clear();
