@@ -25,3 +25,26 @@ export function machine(): string {
   const c = cpus();
   return `${c.length} × ${c[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;
 }
+
+/** Like runChild, but never throws: every JSON stdout line, the exit status and the stderr tail. */
+export function runChildLines(
+  script: string,
+  args: string[],
+  extraNodeArgs: string[] = [],
+): { lines: unknown[]; status: number | null; signal: string | null; stderrTail: string } {
+  const r = spawnSync(process.execPath, [...extraNodeArgs, '--import', 'tsx', script, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 1_800_000,
+  });
+  const lines: unknown[] = [];
+  for (const l of (r.stdout ?? '').split('\n')) {
+    if (!l.startsWith('{')) continue;
+    try {
+      lines.push(JSON.parse(l));
+    } catch {
+      // not a result line
+    }
+  }
+  return { lines, status: r.status, signal: r.signal, stderrTail: (r.stderr ?? '').slice(-400) };
+}

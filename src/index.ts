@@ -44,3 +44,16 @@ export type { EndUserAdmissionOptions, EndUserAdmissionStats } from './views/end
 
 export { getEndUserId, STANDARD_CUSTOMER_ID_HEADERS } from './integrations/end-user.js';
 export type { EndUserSourceOptions, HeaderBag } from './integrations/end-user.js';
+
+// export: the worker's MeterProvider, OTLP exporter and retry queue
+export {
+  startWorkerMetrics,
+  ExportConfigError,
+  resolveWorkerMetricsConfig,
+  defaultServiceInstanceId,
+  SELF_METRICS,
+  DEFAULT_ENDPOINT,
+  DEFAULT_EXPORT_INTERVAL_MILLIS,
+  DEFAULT_MAX_QUEUED_POINTS,
+} from './export/index.js';
+export type { WorkerMetrics, WorkerMetricsOptions, WorkerMetricsConfig, ExportStats } from './export/index.js';

@@ -32,7 +32,7 @@ const mib = () => {
   gc?.();
   return Math.round(process.memoryUsage().rss / 2 ** 20);
 };
-const checkpoints = new Set([100_000, 500_000, 1_000_000, users]);
+const checkpoints = new Set([100_000, 250_000, 500_000, 750_000, 1_000_000, users]);
 const out: { users: number; rssMiB: number; heapUsedMiB: number; pointsLastExport: number }[] = [];
 const base = mib();
 let points = 0;
