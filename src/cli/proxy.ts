@@ -49,7 +49,9 @@ function printProxy(p: RunningProxy): void {
     `litellm-otel proxy listening on ${p.url} (${p.numWorkers} worker${p.numWorkers === 1 ? '' : 's'})`,
     p.mode === 'aggregator'
       ? `metrics: ${p.url}/metrics (embedded aggregator: OTLP ${p.otlpUrl}, Prometheus ${p.metricsUrl})`
-      : `metrics: exported over OTLP to the collector at ${p.otlpUrl}`,
+      : p.mode === 'collector'
+        ? `metrics: exported over OTLP to the collector at ${p.otlpUrl}`
+        : 'metrics: disabled (litellm_settings.metrics_export.enabled: false)',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

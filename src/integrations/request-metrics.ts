@@ -198,3 +198,22 @@ export function usageFromOpenAi(u: unknown): TokenUsage | undefined {
     outputAudioTokens: num(cd?.audio_tokens),
   };
 }
+
+const noop = (): void => {};
+
+/** A RequestMetrics that records nothing (metrics disabled); same shape, fresh event per request. */
+export function createNoopRequestMetrics(): RequestMetrics {
+  return {
+    event: {},
+    finished: false,
+    identify: noop,
+    readEndUser: noop,
+    setRequest: noop,
+    callStarted: noop,
+    firstChunk: noop,
+    callFailed: noop,
+    fallback: noop,
+    succeed: noop,
+    fail: noop,
+  };
+}

@@ -34,8 +34,11 @@ export interface RunningProxy {
   /** The proxy's base URL (`http://host:port`; `0.0.0.0` shown as `127.0.0.1`). */
   readonly url: string;
   readonly port: number;
-  /** `aggregator`: the embedded aggregator runs here; `collector`: workers export to a collector. */
-  readonly mode: 'aggregator' | 'collector';
+  /**
+   * `aggregator`: the embedded aggregator runs here; `collector`: workers export to a collector;
+   * `disabled`: `metrics_export.enabled: false`, no metrics at all.
+   */
+  readonly mode: 'aggregator' | 'collector' | 'disabled';
   /** Where workers export (OTLP/HTTP metrics URL). */
   readonly otlpUrl: string;
   /** The aggregator's Prometheus URL (aggregator mode only). */
@@ -83,7 +86,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
 
   const collector = collectorEndpoint(config, env);
   let aggregator: Aggregator | undefined;
-  if (collector === undefined) {
+  if (collector === undefined && ex.enabled) {
     aggregator = await startAggregator({
       otlpHost: ex.aggregatorHost,
       otlpPort: ex.aggregatorOtlpPort,
@@ -91,7 +94,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       metricsPort: ex.aggregatorPrometheusPort,
     });
   }
-  const otlpUrl = collector ?? aggregator!.otlpUrl;
+  const otlpUrl = collector ?? aggregator?.otlpUrl ?? 'disabled';
   const metricsUrl = aggregator?.metricsUrl;
   const spec = (index: number): WorkerSpec => ({
     configPath: options.configPath,
@@ -103,7 +106,11 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   });
 
   const base = {
-    mode: collector === undefined ? ('aggregator' as const) : ('collector' as const),
+    mode: !ex.enabled
+      ? ('disabled' as const)
+      : collector === undefined
+        ? ('aggregator' as const)
+        : ('collector' as const),
     otlpUrl,
     metricsUrl,
     numWorkers,
@@ -210,12 +217,14 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
               clearTimeout(t);
               resolve();
             });
+            // Both: IPC reaches a started worker on every platform; SIGTERM also ends one still loading
+            // its modules (nothing recorded yet), which has no handler to read the message.
             try {
-              if (w.isConnected()) w.send('litellm-otel:stop');
-              else w.process.kill('SIGTERM');
+              if (w.isConnected()) w.send('litellm-otel:stop', undefined, () => {});
             } catch {
-              w.process.kill('SIGTERM');
+              // channel gone: the signal does it
             }
+            w.process.kill('SIGTERM');
           }),
       ),
     );

@@ -96,6 +96,8 @@ const routerSettingsSchema = z
 
 const exportSchema = z
   .object({
+    /** false: no metrics at all (no recorder, no export, no aggregator); for benchmarks. Default true. */
+    enabled: z.boolean().optional(),
     /** OTLP/HTTP metrics URL of a collector; when set, the primary runs no embedded aggregator. */
     endpoint: httpUrl.optional(),
     export_interval_millis: z.number().int().positive().optional(),
@@ -191,6 +193,7 @@ export interface VirtualKey {
 }
 
 export interface MetricsExportConfig {
+  readonly enabled: boolean;
   readonly endpoint: string | undefined;
   readonly exportIntervalMillis: number | undefined;
   readonly temporality: 'delta' | 'cumulative' | undefined;
@@ -399,6 +402,7 @@ export function parseProxyConfig(doc: unknown, env: NodeJS.ProcessEnv = process.
     userHeaderName: gs.user_header_name,
     litellmSettings: ls,
     metricsExport: {
+      enabled: ex.enabled !== false,
       endpoint: ex.endpoint,
       exportIntervalMillis: ex.export_interval_millis,
       temporality: ex.temporality,

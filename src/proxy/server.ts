@@ -16,7 +16,11 @@ import Fastify, {
 import type { Recorder } from '../record/recorder.js';
 import type { RequestError } from '../record/event.js';
 import { litellmMetricsPlugin } from '../integrations/fastify-plugin.js';
-import { usageFromOpenAi, type RequestMetrics } from '../integrations/request-metrics.js';
+import {
+  createNoopRequestMetrics,
+  usageFromOpenAi,
+  type RequestMetrics,
+} from '../integrations/request-metrics.js';
 import type { Deployment, ProxyConfig } from './config.js';
 import { Authenticator, type Caller } from './auth.js';
 import { errorBody, proxyError, type ProxyError } from './errors.js';
@@ -27,7 +31,8 @@ import { callUpstream, type OpenAiUsage, type UpstreamRateLimits } from './upstr
 
 export interface ProxyAppOptions {
   config: ProxyConfig;
-  recorder: Recorder;
+  /** The recorder; absent: metrics disabled (no plugin, nothing recorded). */
+  recorder: Recorder | undefined;
   /** Prometheus URL of the aggregator whose exposition `GET /metrics` serves; absent: 404 with a hint. */
   metricsUrl?: string;
   /** Where the metrics go, for the `/metrics` hint in collector mode. */
@@ -238,8 +243,8 @@ async function handleLlm(
           apiProvider: d.provider,
           exceptionStatus: res.error.status,
         };
-        request.server.recorder.recordCooldown(cd);
-        request.server.recorder.setDeploymentState(cd, 2);
+        request.server.recorder?.recordCooldown(cd);
+        request.server.recorder?.setDeploymentState(cd, 2);
       }
       lastError = res.error;
       firstError ??= res.error;
@@ -322,7 +327,7 @@ async function relayStream(
 
 declare module 'fastify' {
   interface FastifyInstance {
-    recorder: Recorder;
+    recorder: Recorder | undefined;
   }
 }
 
@@ -341,7 +346,14 @@ export async function createProxyApp(opts: ProxyAppOptions): Promise<FastifyInst
     forceCloseConnections: true,
   });
   app.decorate('recorder', recorder);
-  await app.register(litellmMetricsPlugin, { recorder });
+  if (recorder) await app.register(litellmMetricsPlugin, { recorder });
+  else {
+    app.decorateRequest('litellmMetrics', null as unknown as RequestMetrics);
+    app.addHook('onRequest', (request, _reply, done) => {
+      request.litellmMetrics = createNoopRequestMetrics();
+      done();
+    });
+  }
 
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url;

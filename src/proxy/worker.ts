@@ -25,7 +25,8 @@ export const WORKER_SPEC_ENV = 'LITELLM_OTEL_PROXY_WORKER';
 
 export interface RunningWorker {
   readonly app: FastifyInstance;
-  readonly metrics: WorkerMetrics;
+  /** Undefined when metrics are disabled (`metrics_export.enabled: false`). */
+  readonly metrics: WorkerMetrics | undefined;
   readonly config: ProxyConfig;
   readonly port: number;
   /** Stops the app (in-flight requests finish), flushes and shuts the metrics down. Idempotent. */
@@ -53,16 +54,18 @@ function bounded(p: Promise<unknown>, ms: number): Promise<void> {
 export async function startProxyWorker(spec: WorkerSpec, config?: ProxyConfig): Promise<RunningWorker> {
   const cfg = config ?? loadProxyConfig(spec.configPath);
   const ex = cfg.metricsExport;
-  const metrics = startWorkerMetrics({
-    views: cfg.metrics.views,
-    serviceName: ex.serviceName,
-    endpoint: spec.exportEndpoint,
-    exportIntervalMillis: ex.exportIntervalMillis,
-    temporality: ex.temporality,
-    protocol: ex.protocol,
-    handleSignals: false,
-  });
-  const recorder = cfg.metrics.createRecorder(metrics.meterProvider);
+  const metrics = ex.enabled
+    ? startWorkerMetrics({
+        views: cfg.metrics.views,
+        serviceName: ex.serviceName,
+        endpoint: spec.exportEndpoint,
+        exportIntervalMillis: ex.exportIntervalMillis,
+        temporality: ex.temporality,
+        protocol: ex.protocol,
+        handleSignals: false,
+      })
+    : undefined;
+  const recorder = metrics ? cfg.metrics.createRecorder(metrics.meterProvider) : undefined;
   const app = await createProxyApp({
     config: cfg,
     recorder,
@@ -80,7 +83,7 @@ export async function startProxyWorker(spec: WorkerSpec, config?: ProxyConfig): 
     stop: () =>
       (stopping ??= (async () => {
         await bounded(app.close(), 10_000);
-        await metrics.shutdown();
+        await metrics?.shutdown();
       })()),
   };
 }
@@ -90,21 +93,30 @@ export async function runClusterWorker(): Promise<void> {
   const raw = process.env[WORKER_SPEC_ENV];
   if (!raw) throw new Error(`${WORKER_SPEC_ENV} is not set: this entry runs only as a proxy worker`);
   const spec = JSON.parse(raw) as WorkerSpec;
-  const worker = await startProxyWorker(spec);
+  // Handlers first: a stop asked while the worker is still starting is honoured once it has started.
+  const started: { worker?: RunningWorker } = {};
+  let stopRequested = false;
   let stopping = false;
-  const onSignal = () => {
-    if (stopping) return;
+  const stop = () => {
+    const worker = started.worker;
+    if (stopping || worker === undefined) return;
     stopping = true;
     void worker.stop().finally(() => process.exit(0));
+  };
+  const onSignal = () => {
+    stopRequested = true;
+    stop();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   // The primary went away (crashed or exited first): stop too. IPC errors after that are expected.
   process.once('disconnect', onSignal);
   cluster.worker?.on('error', () => {});
-  // The primary asks for a stop over IPC too (a signal may not reach a worker on every platform).
+  // The primary asks for a stop over IPC and with SIGTERM (a signal may not reach a worker on every platform).
   process.on('message', (m: unknown) => {
     if (m === 'litellm-otel:stop') onSignal();
   });
+  const worker = (started.worker = await startProxyWorker(spec));
+  if (stopRequested) return stop();
   process.send?.({ litellmOtel: 'listening', port: worker.port, index: spec.index });
 }
