@@ -59,6 +59,19 @@ function router(routes: ReadonlyMap<string, Handler>, store: MergeStore): Handle
   };
 }
 
+/**
+ * Keep idle connections longer than the SDK's default 60 s export interval, so an exporter's
+ * keep-alive socket is not closed just as it sends the next export (a reset it would retry).
+ */
+const KEEP_ALIVE_MS = 65_000;
+
+function serve(handler: Handler): Server {
+  const server = createServer(handler);
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+  return server;
+}
+
 function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
@@ -102,7 +115,7 @@ export async function startAggregator(options: AggregatorOptions = {}): Promise<
   const servers: Server[] = [];
   try {
     if (shared) {
-      const server = createServer(
+      const server = serve(
         router(
           new Map([
             [OTLP_METRICS_PATH, otlp],
@@ -116,9 +129,9 @@ export async function startAggregator(options: AggregatorOptions = {}): Promise<
       const base = `http://${urlHost(resolved.otlpHost)}:${addr.port}`;
       return build(`${base}${OTLP_METRICS_PATH}`, `${base}${METRICS_PATH}`);
     }
-    const otlpServer = createServer(router(new Map([[OTLP_METRICS_PATH, otlp]]), store));
+    const otlpServer = serve(router(new Map([[OTLP_METRICS_PATH, otlp]]), store));
     servers.push(otlpServer);
-    const metricsServer = createServer(router(new Map([[METRICS_PATH, metrics]]), store));
+    const metricsServer = serve(router(new Map([[METRICS_PATH, metrics]]), store));
     servers.push(metricsServer);
     const a = await listen(otlpServer, resolved.otlpHost, resolved.otlpPort);
     const b = await listen(metricsServer, resolved.metricsHost, resolved.metricsPort);
