@@ -26,15 +26,18 @@ class ByteSink {
   private buf: Buffer;
   private pos = 0;
 
-  constructor(sizeHint: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(4096, sizeHint));
+  constructor(sizeHint: number, scratch: Buffer | undefined) {
+    this.buf =
+      scratch !== undefined && scratch.length >= sizeHint
+        ? scratch
+        : Buffer.allocUnsafeSlow(Math.max(4096, sizeHint));
   }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
+    const next = Buffer.allocUnsafeSlow(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
@@ -150,14 +153,19 @@ function renderFamily(out: ByteSink, f: Family, om: boolean): void {
 
 let lastSize = 64 * 1024;
 
-/** Renders families already sorted (and with sorted series), then the aggregator's own metrics. */
+/**
+ * Renders families already sorted (and with sorted series), then the aggregator's own metrics.
+ * `scratch`, a buffer no longer in use, is written into when big enough: reusing it spares the
+ * garbage collector a 30 MB allocation per scrape at 100k series.
+ */
 export function renderExposition(
   families: readonly Family[],
   format: ExpositionFormat,
   self: MergeStore | undefined,
+  scratch?: Buffer,
 ): Buffer {
   const om = format === 'openmetrics';
-  const out = new ByteSink(lastSize + (lastSize >> 3));
+  const out = new ByteSink(lastSize + (lastSize >> 3), scratch);
   for (const f of families) renderFamily(out, f, om);
   if (self !== undefined) out.utf8(renderSelfMetrics('', self, om));
   if (om) out.ascii('# EOF\n');

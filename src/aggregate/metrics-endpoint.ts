@@ -40,6 +40,8 @@ export function createMetricsHandler(
   store: MergeStore,
   options: MetricsEndpointOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  // One spare output buffer, handed back when a response is done with it.
+  let spare: Buffer | undefined;
   return (req, res) => {
     req.resume();
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -58,7 +60,13 @@ export function createMetricsHandler(
     }
     store.stats.scrapes++;
     const { format, contentType } = negotiateFormat(req.headers.accept, options.enableOpenMetrics);
-    const body = store.renderBytes(format);
+    const scratch = spare;
+    spare = undefined;
+    const body = store.renderBytes(format, Date.now(), scratch);
+    const whole = Buffer.from(body.buffer, body.byteOffset, body.buffer.byteLength - body.byteOffset);
+    res.once('close', () => {
+      if (spare === undefined || spare.length < whole.length) spare = whole;
+    });
     const send = (bytes: Buffer, encoding: string | undefined): void => {
       const headers: Record<string, string | number> = {
         'Content-Type': contentType,

@@ -206,8 +206,11 @@ export class MergeStore {
     return this.renderBytes(format, nowMs).toString('utf8');
   }
 
-  /** Renders the exposition as UTF-8 bytes (what `/metrics` sends). */
-  renderBytes(format: ExpositionFormat, nowMs: number = Date.now()): Buffer {
+  /**
+   * Renders the exposition as UTF-8 bytes (what `/metrics` sends), into `scratch` when it is big
+   * enough (a buffer the caller no longer uses); the result may be a view of it.
+   */
+  renderBytes(format: ExpositionFormat, nowMs: number = Date.now(), scratch?: Buffer): Buffer {
     this.sweepIfDue(nowMs);
     let families = this.sortedFamilies;
     if (families === undefined) {
@@ -217,7 +220,7 @@ export class MergeStore {
     for (const f of families) {
       if (f.sorted === undefined) f.sorted = [...f.series.values()].sort(compareSeries);
     }
-    return renderExposition(families, format, this.options.selfMetrics ? this : undefined);
+    return renderExposition(families, format, this.options.selfMetrics ? this : undefined, scratch);
   }
 
   /** Removes expired series and writer states now. */
