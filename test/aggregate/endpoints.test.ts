@@ -166,3 +166,44 @@ describe('routes and configuration', () => {
     await expect(startAggregator({ otlpPort: 0, metricsPort: Number(busy) })).rejects.toThrow(/EADDRINUSE/);
   });
 });
+
+describe('scrape output buffer reuse', () => {
+  it('gives every one of many concurrent and sequential scrapes a complete, current page', async () => {
+    const a = await start({ selfMetrics: false });
+    const body = (v: number) =>
+      JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 's' } }] },
+            scopeMetrics: [
+              {
+                metrics: Array.from({ length: 50 }, (_, i) => ({
+                  name: `m${i}_total`,
+                  sum: {
+                    aggregationTemporality: 1,
+                    isMonotonic: true,
+                    dataPoints: [
+                      { asDouble: v, attributes: [{ key: 'pad', value: { stringValue: 'x'.repeat(200) } }] },
+                    ],
+                  },
+                })),
+              },
+            ],
+          },
+        ],
+      });
+    for (let round = 1; round <= 5; round++) {
+      await fetch(a.otlpUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: body(1),
+      });
+      const pages = await Promise.all(Array.from({ length: 8 }, () => scrape(a.metricsUrl)));
+      for (const p of pages) {
+        const samples = parseExposition(p.text).samples;
+        expect(samples).toHaveLength(50);
+        expect(new Set(samples.map((s) => s.value))).toEqual(new Set([round]));
+      }
+    }
+  });
+});
