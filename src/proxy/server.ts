@@ -280,12 +280,24 @@ async function relayStream(
     }
   });
   const relay = new SseRelay(clientAskedUsage);
+  let idleTimedOut = false;
   const reader = res.reader!;
   try {
     let text = relay.push(res.firstChunk!);
     if (text) out.write(text);
     for (;;) {
-      const { done, value } = await reader.read();
+      // An upstream silent for the deployment's timeout between two chunks is cut off.
+      const idle = setTimeout(() => {
+        idleTimedOut = true;
+        res.cancel();
+      }, d.timeoutMs);
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } finally {
+        clearTimeout(idle);
+      }
+      const { done, value } = chunk;
       if (done) break;
       text = relay.push(value);
       if (text) out.write(text);
@@ -294,14 +306,20 @@ async function relayStream(
     if (text) out.write(text);
   } catch (e) {
     if (clientGone) return; // LiteLLM logs nothing for a stream the client abandoned
-    const err = proxyError(
-      500,
-      `litellm.APIConnectionError: ${d.provider}Exception - stream interrupted: ${(e as Error).message}`,
-      {
-        provider: d.provider,
-        className: 'APIConnectionError',
-      },
-    );
+    const err = idleTimedOut
+      ? proxyError(408, `litellm.Timeout: no stream chunk within ${d.timeoutMs / 1000} seconds.`, {
+          provider: d.provider,
+          className: 'Timeout',
+          type: 'timeout',
+        })
+      : proxyError(
+          500,
+          `litellm.APIConnectionError: ${d.provider}Exception - stream interrupted: ${(e as Error).message}`,
+          {
+            provider: d.provider,
+            className: 'APIConnectionError',
+          },
+        );
     m.callFailed(toRequestError(err));
     m.fail(toRequestError(err));
     out.end(`data: ${JSON.stringify(errorBody(err))}\n\n`);

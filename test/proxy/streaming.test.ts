@@ -31,9 +31,17 @@ beforeAll(async () => {
     streamChunks: 5,
     firstChunkDelayMs: { min: FIRST_CHUNK_MS, max: FIRST_CHUNK_MS + 50 },
     streamChunkDelayMs: 5,
+    modelOverrides: { 'stall-model': { streamChunkDelayMs: 5000, firstChunkDelayMs: 0 } },
   });
   const config = writeConfig({
-    model_list: [{ model_name: 'gpt-4o', litellm_params: { model: 'openai/gpt-4o', api_base: fake.url } }],
+    model_list: [
+      { model_name: 'gpt-4o', litellm_params: { model: 'openai/gpt-4o', api_base: fake.url } },
+      // Streams its first chunk at once, then stalls longer than the deployment's timeout.
+      {
+        model_name: 'stall',
+        litellm_params: { model: 'openai/stall-model', api_base: fake.url, timeout: 1 },
+      },
+    ],
     litellm_settings: { metrics_export: testExport(300) },
     general_settings: { master_key: KEY },
   });
@@ -89,4 +97,32 @@ describe('streaming', () => {
     expect(total(after, 'litellm_total_tokens_metric_total')).toBe((STREAMED + PLAIN) * 12);
     expect(total(after, 'litellm_output_tokens_metric_total')).toBe((STREAMED + PLAIN) * 5);
   }, 60_000);
+
+  it('cuts off a stream that stalls past the timeout: an SSE error event, counted as a 408 Timeout', async () => {
+    const started = Date.now();
+    const res = await fetch(`${proxy.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ model: 'stall', messages: [{ role: 'user', content: 'x' }], stream: true }),
+      signal: AbortSignal.timeout(20_000),
+    });
+    expect(res.status).toBe(200); // headers went out with the first chunk
+    const text = await res.text();
+    expect(Date.now() - started).toBeLessThan(4500);
+    expect(text).toContain('"code":"408"');
+    const s = await scrapeUntil(
+      proxy.url,
+      (x) => total(x, 'litellm_proxy_failed_requests_metric_total') >= 1,
+    );
+    expect(
+      total(s, 'litellm_proxy_failed_requests_metric_total', {
+        requested_model: 'stall',
+        exception_status: '408',
+        exception_class: 'Openai.Timeout',
+      }),
+    ).toBe(1);
+    expect(total(s, 'litellm_llm_api_failed_requests_metric_total', { model: 'stall-model' })).toBe(1);
+    // Not a success: no time-to-first-token observation for it.
+    expect(total(s, 'litellm_llm_api_time_to_first_token_metric_count')).toBe(STREAMED);
+  }, 30_000);
 });
