@@ -35,8 +35,8 @@ export interface ProxyCli {
   stop(ms?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Children of `pid`, read from /proc/<pid>/task/<tid>/children (Linux). */
-export function childPids(pid: number): number[] {
+/** Live node:cluster workers among the children of `pid` (read from /proc, Linux). */
+export function workerPids(pid: number): number[] {
   const out: number[] = [];
   let tasks: string[];
   try {
@@ -55,8 +55,9 @@ export function childPids(pid: number): number[] {
   }
   return out.filter((p) => {
     try {
-      // a zombie (killed, not yet reaped) is not a live worker
-      return !/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8'));
+      // a zombie (killed, not yet reaped) is not a live worker; any other helper process is not one
+      if (/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8'))) return false;
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('worker-main');
     } catch {
       return false;
     }
@@ -137,11 +138,11 @@ export async function startProxyCli(options: {
     url,
     pid,
     output: () => out,
-    workerPids: () => childPids(pid),
+    workerPids: () => workerPids(pid),
     async waitForWorkers(n, exclude = [], timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const pids = childPids(pid).filter((p) => !exclude.includes(p));
+        const pids = workerPids(pid).filter((p) => !exclude.includes(p));
         if (pids.length >= n) return pids;
         if (Date.now() > deadline)
           throw new Error(`only ${pids.length} of ${n} workers after ${timeoutMs} ms:\n${out}`);
