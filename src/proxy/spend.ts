@@ -1,19 +1,22 @@
 // Spend per virtual key (USD), for the budget gauges and the max_budget check. The proxy keeps no
-// database: spend lives in memory. Under node:cluster each worker sends its increments to the primary,
-// which sums them and broadcasts the totals, so every worker's view converges on the cluster's total.
+// database: spend lives in memory. Under node:cluster each worker batches its increments and sends them
+// to the primary every SYNC_INTERVAL_MS; the primary sums them and broadcasts the changed totals on the
+// same period, so every worker's view converges on the cluster's total within about two periods.
 
 import cluster from 'node:cluster';
 
+export const SPEND_SYNC_INTERVAL_MS = 250;
+
 interface SpendMessage {
   litellmOtel: 'spend';
-  key: string;
-  cost: number;
+  /** key hash -> cost added since the last message */
+  increments: Record<string, number>;
 }
 
-interface SpendTotalMessage {
-  litellmOtel: 'spend-total';
-  key: string;
-  spend: number;
+interface SpendTotalsMessage {
+  litellmOtel: 'spend-totals';
+  /** key hash -> the cluster's total */
+  totals: Record<string, number>;
 }
 
 function isMessage<T extends { litellmOtel: string }>(m: unknown, kind: T['litellmOtel']): m is T {
@@ -22,12 +25,15 @@ function isMessage<T extends { litellmOtel: string }>(m: unknown, kind: T['litel
 
 export class SpendTracker {
   private readonly spend = new Map<string, number>();
+  private pending: Record<string, number> | undefined;
 
   constructor(private readonly shareWithPrimary = cluster.isWorker && typeof process.send === 'function') {
     if (this.shareWithPrimary) {
       process.on('message', (m: unknown) => {
-        if (isMessage<SpendTotalMessage>(m, 'spend-total')) {
-          if (m.spend > (this.spend.get(m.key) ?? 0)) this.spend.set(m.key, m.spend);
+        if (!isMessage<SpendTotalsMessage>(m, 'spend-totals')) return;
+        for (const [key, total] of Object.entries(m.totals)) {
+          // The primary's total lags this worker's own unsent increments: never go back.
+          if (total > (this.spend.get(key) ?? 0)) this.spend.set(key, total);
         }
       });
     }
@@ -43,27 +49,52 @@ export class SpendTracker {
     const total = this.get(hashedKey) + cost;
     this.spend.set(hashedKey, total);
     if (this.shareWithPrimary) {
-      try {
-        process.send!({ litellmOtel: 'spend', key: hashedKey, cost } satisfies SpendMessage);
-      } catch {
-        // the primary is gone: keep the local view
+      if (this.pending === undefined) {
+        this.pending = {};
+        setTimeout(() => this.send(), SPEND_SYNC_INTERVAL_MS).unref();
       }
+      this.pending[hashedKey] = (this.pending[hashedKey] ?? 0) + cost;
     }
     return total;
   }
+
+  private send(): void {
+    const increments = this.pending;
+    this.pending = undefined;
+    if (!increments || !process.connected) return;
+    try {
+      process.send!({ litellmOtel: 'spend', increments } satisfies SpendMessage, undefined, {}, () => {});
+    } catch {
+      // the primary is gone: keep the local view
+    }
+  }
 }
 
-/** The primary's side: sums the workers' increments and broadcasts totals to every worker. */
+/** The primary's side: sums the workers' increments and broadcasts changed totals to every worker. */
 export function startSpendHub(): { handle(message: unknown): void } {
   const totals = new Map<string, number>();
+  let changed: Set<string> | undefined;
+  const broadcast = () => {
+    const keys = changed;
+    changed = undefined;
+    if (!keys) return;
+    const out: SpendTotalsMessage = { litellmOtel: 'spend-totals', totals: {} };
+    for (const k of keys) out.totals[k] = totals.get(k)!;
+    for (const w of Object.values(cluster.workers ?? {})) {
+      if (w?.isConnected()) w.send(out, undefined, () => {});
+    }
+  };
   return {
     handle(message: unknown) {
-      if (!isMessage<SpendMessage>(message, 'spend') || !(message.cost > 0)) return;
-      const spend = (totals.get(message.key) ?? 0) + message.cost;
-      totals.set(message.key, spend);
-      const out: SpendTotalMessage = { litellmOtel: 'spend-total', key: message.key, spend };
-      for (const w of Object.values(cluster.workers ?? {})) {
-        if (w?.isConnected()) w.send(out, undefined, () => {});
+      if (!isMessage<SpendMessage>(message, 'spend') || typeof message.increments !== 'object') return;
+      for (const [key, cost] of Object.entries(message.increments)) {
+        if (!(typeof cost === 'number' && cost > 0)) continue;
+        totals.set(key, (totals.get(key) ?? 0) + cost);
+        if (changed === undefined) {
+          changed = new Set();
+          setTimeout(broadcast, SPEND_SYNC_INTERVAL_MS).unref();
+        }
+        changed.add(key);
       }
     },
   };

@@ -105,6 +105,7 @@ describe('bad input', () => {
     let refused: Awaited<ReturnType<typeof post>> | undefined;
     let budgetOk = 1;
     for (let i = 0; i < 10 && refused === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 200)); // spend is synced between workers every 250 ms
       const r = await post(JSON.stringify({ model: 'gpt-4o', messages: msg }), {
         authorization: `Bearer ${BUDGET_KEY}`,
       });

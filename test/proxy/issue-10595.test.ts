@@ -176,6 +176,32 @@ describe('issue #10595 with 4 workers behind the embedded aggregator', () => {
         user: 'alice',
       }),
     ).toBe(REQUESTS);
+    // Spend is shared between workers: after a sync period, whichever worker answers the next request
+    // knows the cluster's total, so the key's remaining-budget gauge is the budget minus all spend.
+    await new Promise((r) => setTimeout(r, 800));
+    let extra: ChatResult | undefined;
+    let tries = 0;
+    while (extra === undefined && tries < 10) {
+      tries++;
+      const r = await chat(proxy.url, KEY, {
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: 'one more' }],
+      });
+      if (r.status === 200) extra = r;
+    }
+    expect(extra).toBeDefined();
+    const spentAll =
+      spend + extra!.usage!.prompt_tokens * IN_PRICE + extra!.usage!.completion_tokens * OUT_PRICE;
+    const budget = await scrapeUntil(
+      proxy.url,
+      (x) => total(x, 'litellm_proxy_total_requests_metric_total') >= REQUESTS + tries,
+    );
+    expect(total(budget, 'litellm_remaining_api_key_budget_metric', { api_key_alias: 'a' })).toBeCloseTo(
+      1000 - spentAll,
+      9,
+    );
+    expect(total(budget, 'litellm_api_key_max_budget_metric', { api_key_alias: 'a' })).toBe(1000);
+
     // Requests in flight summed over the live workers: back to zero, or the one scrape being served.
     const inFlight = total(after, 'litellm_in_flight_requests');
     expect(inFlight).toBeGreaterThanOrEqual(0);
