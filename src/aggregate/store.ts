@@ -7,7 +7,8 @@
  * - A cumulative writer's stream (keyed by its whole resource incl. `service.instance.id`, scope,
  *   metric, unit and attributes) is turned into deltas first, as `cumulativetodelta` does: a new
  *   start time is a new stream whose first point counts in full only if it started after the store
- *   did and its time differs from its start (`initial_value: auto`), otherwise it is a baseline;
+ *   did (`initial_value: auto`, minus its `time != start` condition: see countsInFull), otherwise
+ *   it is a baseline;
  *   a sum that decreases without a new start is a reset (the point is dropped and becomes the
  *   baseline); a histogram whose count or a bucket decreases counts in full.
  * - Gauges: the point with the latest time wins.
@@ -469,9 +470,14 @@ export class MergeStore {
     return p.value < previous ? 'reset' : p.value - previous;
   }
 
-  /** cumulativetodelta `initial_value: auto`: `start >= processor start && time != start`. */
-  private countsInFull(start: number, time: number): boolean {
-    return start >= this.startTimeNs && start !== time;
+  /**
+   * cumulativetodelta `initial_value: auto` counts a stream's first point if `start >= processor
+   * start && time != start`. The second condition is left out on purpose: the JS SDK stamps
+   * milliseconds, so a series first recorded in the same millisecond as the collection that exports
+   * it has `time == start`, and c2d would take its count as a baseline and lose it.
+   */
+  private countsInFull(start: number, _time: number): boolean {
+    return start >= this.startTimeNs;
   }
 
   private boundsInfo(bounds: readonly number[]): BoundsInfo {

@@ -132,6 +132,14 @@ describe('cumulative writers', () => {
     expect((await values(a)).get(k('req_total'))).toBe(8);
   });
 
+  it('counts a first cumulative point stamped in the millisecond of its first record (time == start)', async () => {
+    const a = await aggregatorWith();
+    const w = pipeline(a, 'w1', { temporality: 'cumulative' });
+    w.provider.getMeter('m').createCounter('req_total').add(5);
+    await w.flush(); // collected at once: the JS SDK gives time == start (ms resolution)
+    expect((await values(a)).get(k('req_total'))).toBe(5);
+  });
+
   it('counts a restarted writer (same service.instance.id, new start time) from zero, without a decrease', async () => {
     const a = await aggregatorWith();
     const first = pipeline(a, 'w1', { temporality: 'cumulative' });

@@ -1,8 +1,10 @@
 /**
- * Four real worker processes (real SDK + OTLP exporter, DELTA, unaligned intervals of a few
- * hundred ms, unique service.instance.id) export to the aggregator under load while /metrics is
+ * Four real workers (real SDK + OTLP exporter, unaligned intervals of a few hundred ms, unique
+ * service.instance.id, JSON and protobuf) export to the aggregator under load while /metrics is
  * scraped 200 times: no counter or bucket ever decreases, and after the workers stop and flush the
- * exposition equals the recorded totals exactly.
+ * exposition equals the recorded totals exactly. Worker 0 is restarted halfway (a new process with a
+ * new service.instance.id does the second half of its events); worker 3 exports CUMULATIVE (the
+ * per-writer delta conversion under load); the others DELTA.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +30,12 @@ afterAll(async () => {
   await aggregator?.close();
 });
 
-function runWorker(index: number): Promise<void> {
+function runProcess(
+  index: number,
+  from: number,
+  to: number,
+  temporality: 'delta' | 'cumulative',
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', workerScript], {
       env: {
@@ -36,10 +43,12 @@ function runWorker(index: number): Promise<void> {
         OTLP_URL: aggregator.otlpUrl,
         INSTANCE_ID: `test-host-${process.pid}-w${index}-${Math.random().toString(36).slice(2)}`,
         WORKER_INDEX: String(index),
-        EVENTS: String(EVENTS),
+        FROM: String(from),
+        TO: String(to),
         // Unaligned intervals: 210, 290, 370, 450 ms.
         INTERVAL_MS: String(210 + index * 80),
         PROTOCOL: index % 2 === 0 ? 'json' : 'protobuf',
+        TEMPORALITY: temporality,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -52,9 +61,19 @@ function runWorker(index: number): Promise<void> {
     child.on('exit', (code) => {
       clearTimeout(timer);
       if (code === 0 && out.includes('"done":true')) resolve();
-      else reject(new Error(`worker ${index} exited ${code}: ${err || out}`));
+      else reject(new Error(`worker ${index} [${from}, ${to}) exited ${code}: ${err || out}`));
     });
   });
+}
+
+async function runWorker(index: number): Promise<void> {
+  if (index === 0) {
+    // Restarted halfway: a second process, with a new service.instance.id, does the rest.
+    await runProcess(0, 0, EVENTS / 2, 'delta');
+    await runProcess(0, EVENTS / 2, EVENTS, 'delta');
+    return;
+  }
+  await runProcess(index, 0, EVENTS, index === 3 ? 'cumulative' : 'delta');
 }
 
 describe('4 real workers under load', () => {
@@ -138,7 +157,7 @@ describe('4 real workers under load', () => {
       expect(samples.get(key('gen_ai_client_token_usage_total', { gen_ai_request_model: model }))).toBe(
         want.tokens.get(model),
       );
-      // Delta up-down counter: +1/-1 per event, summed over workers.
+      // Up-down counter: +1/-1 per event, summed over workers (delta and cumulative ones).
       expect(samples.get(key('litellm_in_flight_requests', { model }))).toBe(0);
     }
     expect(aggregator.store.stats.droppedPoints.size).toBe(0);

@@ -2,14 +2,16 @@
  * A worker process for the 4-workers test: the real SDK + OTLP exporter at a short interval,
  * recording a known number of events, then shutting down (final flush) and printing its totals.
  *
- * env: OTLP_URL, INSTANCE_ID, WORKER_INDEX, EVENTS, INTERVAL_MS, PROTOCOL (json|protobuf)
+ * env: OTLP_URL, INSTANCE_ID, WORKER_INDEX, FROM, TO (event index range), INTERVAL_MS,
+ * PROTOCOL (json|protobuf), TEMPORALITY (delta|cumulative)
  */
 import { createSdkPipeline } from './sdk.js';
 import { workerEvent, LATENCY_BOUNDS } from './events.js';
 
 const url = process.env.OTLP_URL as string;
 const index = Number(process.env.WORKER_INDEX ?? '0');
-const events = Number(process.env.EVENTS ?? '1000');
+const from = Number(process.env.FROM ?? '0');
+const to = Number(process.env.TO ?? '1000');
 const intervalMs = Number(process.env.INTERVAL_MS ?? '300');
 const protocol = process.env.PROTOCOL === 'protobuf' ? 'protobuf' : 'json';
 
@@ -37,8 +39,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   // Spread the events over a few export intervals so exports and scrapes interleave.
-  const batch = Math.max(1, Math.ceil(events / 40));
-  for (let i = 0; i < events; i++) {
+  const batch = Math.max(1, Math.ceil((to - from) / 40));
+  for (let i = from; i < to; i++) {
     const e = workerEvent(index, i);
     inFlight.add(1, { model: e.model });
     requests.add(1, { model: e.model, status_code: e.status });
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
     if (i % batch === batch - 1) await sleep(25);
   }
   await pipeline.shutdown();
-  process.stdout.write(JSON.stringify({ done: true, index, events }) + '\n');
+  process.stdout.write(JSON.stringify({ done: true, index, from, to }) + '\n');
 }
 
 main().catch((err) => {
