@@ -55,7 +55,7 @@ describe('litellm-otel aggregator', () => {
     const res = await fetch(`http://127.0.0.1:${otlp}/v1/metrics`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: readFileSync('/work/shared/otel/otlp-sample.json'),
+      body: readFileSync(new URL('../../../shared/otel/otlp-sample.json', import.meta.url)),
     });
     expect(res.status).toBe(200);
     const url = `http://127.0.0.1:${metrics}/metrics`;

@@ -3,6 +3,7 @@
  * OpenMetrics output, bearer token, gzip, wrong paths and methods, one shared port, option errors.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -18,8 +19,9 @@ import {
 import { parseExposition, scrape } from './support/parse-prom.js';
 import { freePort } from './support/free-port.js';
 
-const SAMPLE_JSON = '/work/shared/otel/otlp-sample.json';
-const SAMPLE_PB = '/work/shared/otel/otlp-sample.pb';
+// shared/ sits beside the repository (as in CI).
+const SAMPLE_JSON = fileURLToPath(new URL('../../../shared/otel/otlp-sample.json', import.meta.url));
+const SAMPLE_PB = fileURLToPath(new URL('../../../shared/otel/otlp-sample.pb', import.meta.url));
 
 const opened: Aggregator[] = [];
 afterEach(async () => {
