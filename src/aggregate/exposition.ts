@@ -93,9 +93,9 @@ function prefixesOf(f: Family, s: Series): SeriesPrefixes {
     };
   } else {
     const text = Buffer.from(f.name + block + ' ');
-    const omName = f.type === 'counter' ? (f.name.endsWith('_total') ? f.name : f.name + '_total') : f.name;
-    const openMetrics = omName === f.name ? text : Buffer.from(omName + block + ' ');
-    prefixes = { text, openMetrics, bucket: undefined, sum: undefined, count: undefined };
+    // OpenMetrics samples keep the name: a counter named `…_total` is written as such (its family
+    // without the suffix); one without the suffix is written as an `unknown` family, name unchanged.
+    prefixes = { text, openMetrics: text, bucket: undefined, sum: undefined, count: undefined };
   }
   s.prefixes = prefixes;
   return prefixes;
@@ -141,9 +141,15 @@ function renderFamily(out: ByteSink, f: Family, om: boolean): void {
     }
     return;
   }
-  // OpenMetrics names a counter family without `_total`; every sample carries it.
-  const familyName = f.type === 'counter' && om && f.name.endsWith('_total') ? f.name.slice(0, -6) : f.name;
-  header(out, familyName, f.help, f.type, om);
+  // OpenMetrics (expfmt, as collector 0.155.0 writes it): a counter family is named without its
+  // `_total`, which its samples carry; a counter whose name lacks `_total` becomes `unknown`.
+  let familyName = f.name;
+  let type: string = f.type;
+  if (om && f.type === 'counter') {
+    if (f.name.endsWith('_total')) familyName = f.name.slice(0, -6);
+    else type = 'unknown';
+  }
+  header(out, familyName, f.help, type, om);
   for (const s of series) {
     const p = prefixesOf(f, s);
     out.bytes(om ? p.openMetrics : p.text);

@@ -48,7 +48,7 @@ export interface Series {
 export interface SeriesPrefixes {
   /** Text format: `name{labels} ` (counter, gauge). */
   readonly text: Buffer;
-  /** OpenMetrics: `name_total{labels} ` for counters, else as text. */
+  /** OpenMetrics: the same bytes (kept apart in case a format ever needs its own). */
   readonly openMetrics: Buffer;
   /** Histograms: `name_bucket{labels,le="`, `name_sum{labels} `, `name_count{labels} `. */
   readonly bucket: Buffer | undefined;

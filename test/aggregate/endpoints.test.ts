@@ -68,7 +68,7 @@ describe('/metrics', () => {
     parseExposition(om.text);
   });
 
-  it('serves OpenMetrics when enabled and asked for: _total samples, 1.0-style numbers, # EOF', async () => {
+  it('serves OpenMetrics when enabled and asked for: unknown for a counter without _total, 1.0-style numbers, # EOF', async () => {
     const a = await start({ enableOpenMetrics: true, selfMetrics: false });
     await postSample(a);
     const res = await scrape(a.metricsUrl, {
@@ -79,7 +79,7 @@ describe('/metrics', () => {
       'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8',
     );
     expect(res.text).toContain(
-      '# TYPE llm_requests counter\nllm_requests_total{end_user="alice",job="llm-proxy",model="gpt-4o"} 3.0\n',
+      '# TYPE llm_requests unknown\nllm_requests{end_user="alice",job="llm-proxy",model="gpt-4o"} 3.0\n',
     );
     expect(res.text).toContain('llm_request_duration_bucket{job="llm-proxy",model="gpt-4o",le="1.0"} 3\n');
     expect(res.text.endsWith('# EOF\n')).toBe(true);
