@@ -49,13 +49,15 @@ for (let i = 1; i <= users; i++) {
     );
   }
   if (checkpoints.has(i)) {
-    const rssMiB = mib();
-    out.push({
+    const c = {
       users: i,
-      rssMiB,
+      rssMiB: mib(),
       heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
       pointsLastExport: points,
-    });
+    };
+    out.push(c);
+    // one line per checkpoint, so a run that dies of memory still reports how far it got
+    console.log(JSON.stringify({ checkpoint: c }));
     if (process.memoryUsage().rss > rssCeiling) break;
   }
 }
