@@ -11,7 +11,7 @@ import { LITELLM_FAMILIES } from '../../src/metric-set/index.js';
 import { setupMetrics } from '../../src/record/setup.js';
 import type { RequestEvent } from '../../src/record/event.js';
 
-class IdleReader extends MetricReader {
+class DeltaReader extends MetricReader {
   constructor() {
     super({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA });
   }
@@ -74,13 +74,18 @@ export function successEvent(i: number): RequestEvent {
   };
 }
 
-export type Variant = (e: RequestEvent) => void;
+/** Records one event; `collect` ends an export interval (OTel: a delta collection; prom-client: its registry's data). */
+export interface Variant {
+  record(e: RequestEvent): void;
+  collect(): Promise<unknown>;
+}
 
 export function ours(): Variant {
   const setup = setupMetrics();
-  const provider = new MeterProvider({ views: setup.views, readers: [new IdleReader()] });
+  const reader = new DeltaReader();
+  const provider = new MeterProvider({ views: setup.views, readers: [reader] });
   const r = setup.createRecorder(provider, { now: () => T0 });
-  return (e) => r.recordSuccess(e);
+  return { record: (e) => r.recordSuccess(e), collect: () => reader.collect() };
 }
 
 /**
@@ -165,7 +170,8 @@ function successWrites(e: RequestEvent, write: Write): void {
 }
 
 export function bareOtel(): Variant {
-  const provider = new MeterProvider({ readers: [new IdleReader()] });
+  const reader = new DeltaReader();
+  const provider = new MeterProvider({ readers: [reader] });
   const meter = provider.getMeter('bench');
   const inst = new Map<string, (v: number, a: Attributes) => void>();
   for (const f of LITELLM_FAMILIES) {
@@ -187,7 +193,10 @@ export function bareOtel(): Variant {
       inst.set(f.name, (v, a) => u.add(v, a));
     }
   }
-  return (e) => successWrites(e, (family, value, labels) => inst.get(family)!(value, labels));
+  return {
+    record: (e) => successWrites(e, (family, value, labels) => inst.get(family)!(value, labels)),
+    collect: () => reader.collect(),
+  };
 }
 
 export function promClient(): Variant {
@@ -211,7 +220,10 @@ export function promClient(): Variant {
       inst.set(f.name, (v, l) => g.set(l, v));
     }
   }
-  return (e) => successWrites(e, (family, value, labels) => inst.get(family)!(value, labels));
+  return {
+    record: (e) => successWrites(e, (family, value, labels) => inst.get(family)!(value, labels)),
+    collect: () => registry.getMetricsAsJSON(),
+  };
 }
 
 export const VARIANTS = { ours, 'bare-otel-sdk': bareOtel, 'prom-client': promClient } as const;

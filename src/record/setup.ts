@@ -64,6 +64,11 @@ export function setupMetrics(options: MetricsSetupOptions = {}): MetricsSetup {
     views,
     endUserAdmission,
     createRecorder: (meterProvider, opts) =>
-      new Recorder(meterProvider.getMeter(METER_NAME, PACKAGE_VERSION), selection, opts),
+      new Recorder(meterProvider.getMeter(METER_NAME, PACKAGE_VERSION), selection, {
+        // The recorder applies admission once per request, before it batches by label set, so the
+        // batch is bounded by the admitted users too; the views' processor then sees admitted values.
+        admitEndUser: endUserAdmission ? (v) => endUserAdmission.map(v) : undefined,
+        ...opts,
+      }),
   };
 }

@@ -89,6 +89,11 @@ export class EndUserAdmission implements IAttributesProcessor {
     return false;
   }
 
+  /** The value to record for `value`: itself when admitted, else the overflow value. */
+  map(value: string): string {
+    return value === NONE || value === this.overflowValue || this.admit(value) ? value : this.overflowValue;
+  }
+
   process(incoming: Attributes, _context?: Context): Attributes {
     const v = incoming[this.label];
     if (typeof v !== 'string' || v === NONE || v === this.overflowValue) return incoming;

@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { setupMetrics } from '../../src/record/setup.js';
+import { families, inProcess, type InProcess } from '../support/in-process.js';
+
+describe('the recorder batches counters and gauges per label set until the next collection', () => {
+  let p: InProcess | undefined;
+  afterEach(async () => p?.shutdown());
+
+  function spendOf(text: string): number {
+    return [...(families(text).get('litellm_spend_metric_total') ?? '').matchAll(/\} (\S+)$/gm)].reduce(
+      (s, m) => s + Number(m[1]),
+      0,
+    );
+  }
+
+  it('sums are exact across collections, and a full batch is written out early', async () => {
+    for (const bound of [1, 3, 20_000]) {
+      const setup = setupMetrics();
+      p = inProcess(setup.views);
+      const r = setup.createRecorder(p.provider, { maxBatchedLabelSets: bound });
+      let expected = 0;
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 50; i++) {
+          r.recordSuccess({
+            user: `u${i % 7}`,
+            requestedModel: 'm',
+            responseCost: 0.25,
+            usage: { promptTokens: i },
+          });
+          expected += 0.25;
+        }
+        expect(spendOf(await p.render())).toBeCloseTo(expected, 9); // cumulative reader: running total
+      }
+      const fams = families(await p.render());
+      const input = [...fams.get('litellm_input_tokens_metric_total')!.matchAll(/\} (\S+)$/gm)].reduce(
+        (s, m) => s + Number(m[1]),
+        0,
+      );
+      expect(input).toBe(3 * ((49 * 50) / 2));
+      await p.shutdown();
+      p = undefined;
+    }
+  });
+
+  it('a gauge set from different requests keeps the value set last, whatever label set carried it', async () => {
+    const setup = setupMetrics();
+    p = inProcess(setup.views);
+    const r = setup.createRecorder(p.provider);
+    r.recordSuccess({ user: 'a', team: 't1', budgets: { team: { spend: 1, maxBudget: 10 } } });
+    r.recordSuccess({ user: 'b', team: 't1', budgets: { team: { spend: 4, maxBudget: 10 } } });
+    r.recordSuccess({ user: 'a', team: 't1', budgets: { team: { spend: 7, maxBudget: 10 } } });
+    expect(families(await p.render()).get('litellm_remaining_team_budget_metric')).toContain(
+      'team="t1",team_alias="None"} 3',
+    );
+    r.recordSuccess({ user: 'b', team: 't1', budgets: { team: { spend: 9, maxBudget: 10 } } });
+    expect(families(await p.render()).get('litellm_remaining_team_budget_metric')).toContain(
+      'team="t1",team_alias="None"} 1',
+    );
+  });
+
+  it('the internal flush instrument never appears in the output', async () => {
+    const setup = setupMetrics();
+    p = inProcess(setup.views);
+    setup.createRecorder(p.provider).recordCallbackFailure('x');
+    const { resourceMetrics } = await p.collect();
+    const names = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name));
+    expect(names).toEqual(['litellm_callback_logging_failures_metric_total']);
+  });
+});
