@@ -56,4 +56,36 @@ export {
   DEFAULT_EXPORT_INTERVAL_MILLIS,
   DEFAULT_MAX_QUEUED_POINTS,
 } from './export/index.js';
-export type { WorkerMetrics, WorkerMetricsOptions, WorkerMetricsConfig, ExportStats } from './export/index.js';
+export type {
+  WorkerMetrics,
+  WorkerMetricsOptions,
+  WorkerMetricsConfig,
+  ExportStats,
+} from './export/index.js';
+
+// aggregate: the embedded aggregator (OTLP/HTTP in, one merged Prometheus endpoint out)
+export {
+  startAggregator,
+  createMergeStore,
+  resolveAggregatorOptions,
+  AggregatorConfigError,
+} from './aggregate/index.js';
+export type { Aggregator, AggregatorOptions, ResolvedAggregatorOptions } from './aggregate/index.js';
+
+// integrations: the Fastify plugin and the framework-free request helper
+export { litellmMetricsPlugin, DEFAULT_LLM_ROUTES } from './integrations/fastify-plugin.js';
+export type { LitellmMetricsPluginOptions } from './integrations/fastify-plugin.js';
+export {
+  createRequestMetrics,
+  createNoopRequestMetrics,
+  usageFromOpenAi,
+} from './integrations/request-metrics.js';
+export type { RequestMetrics, RequestMetricsInit, SuccessDetails } from './integrations/request-metrics.js';
+
+// proxy: the reference proxy
+export { startProxy } from './proxy/cluster.js';
+export { loadProxyConfig, ProxyConfigError } from './proxy/config.js';
+
+// fake-llm: the fake OpenAI-compatible upstream
+export { startFakeLlm } from './fake-llm/index.js';
+export type { FakeLlm, FakeLlmOptions } from './fake-llm/index.js';
