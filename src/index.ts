@@ -55,6 +55,7 @@ export {
   DEFAULT_ENDPOINT,
   DEFAULT_EXPORT_INTERVAL_MILLIS,
   DEFAULT_MAX_QUEUED_POINTS,
+  startLocalPrometheus,
 } from './export/index.js';
 export type {
   WorkerMetrics,

@@ -23,3 +23,5 @@ export { defaultServiceInstanceId } from './resource.js';
 export { SELF_METRICS, SELF_METER_NAME } from './self-metrics.js';
 export type { ExportStats, DropReason } from './retrying-exporter.js';
 export type { ExportOutcome } from './classify.js';
+export { startLocalPrometheus } from './local-prometheus.js';
+export type { LocalPrometheus, LocalPrometheusOptions } from './local-prometheus.js';
