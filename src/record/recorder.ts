@@ -257,6 +257,7 @@ export class Recorder {
         t.model_id = '';
         t.api_base = '';
         t.api_provider = '';
+        this.key = undefined; // the table changed after a write: a new batch key
       }
       this.write('litellm_deployment_failure_responses', 1);
       this.write('litellm_deployment_total_requests', 1);

@@ -58,6 +58,19 @@ describe('the recorder batches counters and gauges per label set until the next 
     );
   });
 
+  it('labels changed between two writes of one call land in their own label set', async () => {
+    const setup = setupMetrics();
+    p = inProcess(setup.views);
+    const r = setup.createRecorder(p.provider);
+    // no deployment selected: the LLM-failure family keeps "None", the deployment families get ""
+    r.recordLlmFailure({ requestedModel: 'g', error: { status: 503, className: 'ServiceUnavailableError' } });
+    const fams = families(await p.render());
+    expect(fams.get('litellm_llm_api_failed_requests_metric_total')).toContain('model_id="None"} 1');
+    expect(fams.get('litellm_deployment_failure_responses_total')).toContain(
+      'requested_model="g",litellm_model_name="",model_id="",api_base="",api_provider="",exception_status="503"',
+    );
+  });
+
   it('the internal flush instrument never appears in the output', async () => {
     const setup = setupMetrics();
     p = inProcess(setup.views);
