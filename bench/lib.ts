@@ -31,7 +31,13 @@ export function runChildLines(
   script: string,
   args: string[],
   extraNodeArgs: string[] = [],
-): { lines: unknown[]; status: number | null; signal: string | null; stderrTail: string } {
+): {
+  lines: unknown[];
+  status: number | null;
+  signal: string | null;
+  stderrTail: string;
+  outOfMemory: boolean;
+} {
   const r = spawnSync(process.execPath, [...extraNodeArgs, '--import', 'tsx', script, ...args], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
@@ -46,5 +52,12 @@ export function runChildLines(
       // not a result line
     }
   }
-  return { lines, status: r.status, signal: r.signal, stderrTail: (r.stderr ?? '').slice(-400) };
+  const stderr = r.stderr ?? '';
+  return {
+    lines,
+    status: r.status,
+    signal: r.signal,
+    stderrTail: stderr.slice(-400),
+    outOfMemory: /heap out of memory/.test(stderr),
+  };
 }

@@ -41,7 +41,7 @@ function runOnce(mode: string, temporality: string): Out {
   const died =
     r.status === 0
       ? undefined
-      : /heap out of memory/.test(r.stderrTail)
+      : r.outOfMemory
         ? 'JavaScript heap out of memory'
         : `exit ${r.status ?? r.signal}: ${r.stderrTail}`;
   return { mode, temporality, checkpoints, seconds, died };
