@@ -11,7 +11,10 @@
 // scrape (checked: every series present with the right values), then the median of RUNS.
 //
 //   node --import tsx bench/scrape-compare/run.ts [--sizes 2500,25000] [--workers 4] [--runs 7]
-//        [--systems ours,collector,prom-client,python] [--shared]
+//        [--repeats 3] [--systems ours,collector,prom-client,python] [--shared]
+//
+// --repeats R: set every system up R times (interleaved); each figure is then the median of the R
+// medians (runsMs holds every timed scrape).
 //
 // --shared: every writer holds the same N series (LiteLLM's case: every worker sees every label
 // set), exposed N; default: disjoint, exposed WORKERS × N.
@@ -33,6 +36,7 @@ function arg(name: string, dflt: string): string {
 const SIZES = arg('--sizes', '2500,25000').split(',').map(Number);
 const WORKERS = Number(arg('--workers', '4'));
 const RUNS = Number(arg('--runs', '7'));
+const REPEATS = Number(arg('--repeats', '3'));
 const SYSTEMS = arg('--systems', 'ours,collector,prom-client,python').split(',');
 const SHARED = process.argv.includes('--shared');
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -204,17 +208,35 @@ for (const per of SIZES) {
       bodies.push(jsonBody(await collectWorker(`bench-w${w}`, from, to)));
     }
   }
-  const systems: Record<string, Measured> = {};
+  // Each repeat sets every system up anew; a system's figure is the median of its repeats' medians.
+  const repeats: Record<string, Measured[]> = {};
   const run = async (name: string, f: () => Promise<Measured>) => {
     if (!SYSTEMS.includes(name)) return;
     console.error(`${per} per writer: ${name}`);
-    systems[name] = await f();
-    console.error(`  median ${systems[name].medianMs} ms, correct ${systems[name].correct}`);
+    const m = await f();
+    (repeats[name] ??= []).push(m);
+    console.error(`  median ${m.medianMs} ms, correct ${m.correct}`);
   };
-  await run('ours', () => ours(bodies, per));
-  await run('collector', () => collector(bodies, per));
-  await run('prom-client', () => promClient(per));
-  await run('python', () => python(py!, per));
+  for (let r = 0; r < REPEATS; r++) {
+    await run('ours', () => ours(bodies, per));
+    await run('collector', () => collector(bodies, per));
+    await run('prom-client', () => promClient(per));
+    await run('python', () => python(py!, per));
+  }
+  const systems = Object.fromEntries(
+    Object.entries(repeats).map(([name, ms]) => [
+      name,
+      {
+        ...ms[ms.length - 1]!,
+        medianMs: median(ms.map((m) => m.medianMs)),
+        repeatMediansMs: ms.map((m) => m.medianMs),
+        runsMs: ms.flatMap((m) => m.runsMs),
+        correct: ms.every((m) => m.correct),
+        failedScrapes: ms.reduce((a, m) => a + m.failedScrapes, 0),
+        note: ms.map((m) => m.note).find((n) => n !== undefined),
+      },
+    ]),
+  );
   const base = systems.ours?.medianMs;
   const ratios = Object.fromEntries(
     Object.entries(systems)
@@ -249,6 +271,7 @@ const line = JSON.stringify({
   layout: SHARED ? `${WORKERS} writers × the same N series` : `${WORKERS} writers × N distinct series`,
   writers: WORKERS,
   runs: RUNS,
+  repeats: REPEATS,
   results,
   allCorrect: results.every((r) => Object.values(r.systems).every((m) => m.correct)),
   target: 'ours at most half the scrape time of every alternative (each at least 2× slower)',
