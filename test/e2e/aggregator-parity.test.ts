@@ -22,7 +22,7 @@ import {
   seriesKey,
   total,
   type Sample,
-} from './harness/exposition.js';
+} from '../support/exposition.js';
 import { startOtlpTee, type OtlpTee } from './harness/otlp-tee.js';
 import { startProxyCli, writeProxyConfig, type ProxyCli } from './harness/proxy-cli.js';
 import { chat, pool, tally, type Tally } from './harness/workload.js';

@@ -20,7 +20,7 @@ import {
   scrapeUntil,
   total,
   type Sample,
-} from './harness/exposition.js';
+} from '../support/exposition.js';
 import { startPrometheus, type RunningPrometheus } from './harness/prometheus.js';
 import { startProxyCli, writeProxyConfig, type ProxyCli } from './harness/proxy-cli.js';
 import { chat, pool, tally, type ChatOutcome, type Tally } from './harness/workload.js';

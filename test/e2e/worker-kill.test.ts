@@ -14,7 +14,7 @@ import {
   scrape,
   total,
   type Sample,
-} from './harness/exposition.js';
+} from '../support/exposition.js';
 import { startProxyCli, writeProxyConfig, type ProxyCli } from './harness/proxy-cli.js';
 import { chat, pool, tally, type ChatOutcome } from './harness/workload.js';
 import {

@@ -127,50 +127,10 @@ export async function startProxyProcess(
 
 // ---------------------------------------------------------------- Prometheus text
 
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-function unescape(v: string): string {
-  return v.replace(/\\(["\\n])/g, (_m, c: string) => (c === 'n' ? '\n' : c));
-}
-
-export function parseExposition(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    if (m[3]) {
-      const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-      let l: RegExpExecArray | null;
-      while ((l = re.exec(m[3])) !== null) labels[l[1]!] = unescape(l[2]!);
-    }
-    const raw = m[4]!;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
-    out.push({ name: m[1]!, labels, value });
-  }
-  return out;
-}
-
-/** Sum of a sample name's values over series whose labels match `where`. */
-export function total(samples: Sample[], name: string, where: Record<string, string> = {}): number {
-  let s = 0;
-  for (const x of samples) {
-    if (x.name !== name) continue;
-    // An empty label value is an absent label in Prometheus.
-    if (Object.entries(where).every(([k, v]) => (x.labels[k] ?? '') === v)) s += x.value;
-  }
-  return s;
-}
-
-export function seriesKey(s: Sample): string {
-  const keys = Object.keys(s.labels).sort();
-  return `${s.name}{${keys.map((k) => `${k}=${JSON.stringify(s.labels[k])}`).join(',')}}`;
-}
+// The parser, series keys and sums are shared with the end-to-end suites.
+import { parseExposition, type Sample } from '../../support/exposition.js';
+export { parseExposition, seriesKey, total } from '../../support/exposition.js';
+export type { Sample } from '../../support/exposition.js';
 
 export async function scrape(url: string): Promise<Sample[]> {
   const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
