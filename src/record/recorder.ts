@@ -6,8 +6,9 @@
 //
 // Batching. The OTel SDK hashes the attributes of every measurement (sort + JSON.stringify), which for
 // LiteLLM's 10-14 labels costs microseconds per write and ~30 writes per request. So counters and
-// gauges are pre-aggregated here, per request label set: one string key per call (all label values),
-// one small record per distinct key and interval holding a sum or last value per family. Just before
+// gauges are pre-aggregated here, per request label set: each call finds its batch entry once (a recent
+// entry with the same values, or one looked up by a key made of the label values), one small record per
+// distinct label set and interval holding a sum or last value per family. Just before
 // each collection (an observable callback, which the SDK runs before it reads the synchronous
 // instruments) the batch is written into the SDK's instruments, once per label set and family, and
 // cleared; so everything recorded before a collection is in that collection, as with direct writes.
@@ -58,12 +59,19 @@ export const DEFAULT_MAX_BATCHED_LABEL_SETS = 20_000;
 /** Name of the internal observable instrument whose callback flushes the batch (never has data). */
 export const FLUSH_INSTRUMENT_NAME = 'litellm_otel_recorder_flush';
 
-/** Counters and gauges of one label table, accumulated until the next collection. */
+/**
+ * One label table's batch entry, until the next collection: the counters' sums and the gauges' last
+ * values per family, and each family's attribute object, built once per entry on first use (histograms
+ * are written directly with it; counters and gauges at the flush).
+ */
 interface Batched {
-  readonly table: LabelTable;
+  /** The table's values (index = label id), as they were when the entry was made. */
+  readonly values: readonly (string | undefined)[];
+  /** Per family (slot index). */
   readonly value: Float64Array;
   /** 0: nothing recorded; for gauges, the sequence number of the last set (later wins). */
   readonly seq: Float64Array;
+  readonly attrs: (Attributes | undefined)[];
 }
 
 /** Counts of what the recorder dropped, by reason; for tests and self-observability. */
@@ -73,7 +81,49 @@ export interface RecorderStats {
   skippedInvalidKey: number;
 }
 
-type LabelTable = Record<string, string>;
+/**
+ * Ids of the labels the recorder fills (every label of LiteLLM's families). The label table is an array
+ * indexed by these ids, then by the custom labels' ids (from `STANDARD_LABEL_COUNT`): array slots are
+ * cheap to write, clear and walk, where an object with 30 dynamic keys is not.
+ */
+const L = {
+  end_user: 0,
+  hashed_api_key: 1,
+  api_key_alias: 2,
+  team: 3,
+  team_alias: 4,
+  user: 5,
+  user_email: 6,
+  org_id: 7,
+  org_alias: 8,
+  requested_model: 9,
+  model_group: 10,
+  model: 11,
+  litellm_model_name: 12,
+  model_id: 13,
+  api_base: 14,
+  api_provider: 15,
+  route: 16,
+  client_ip: 17,
+  user_agent: 18,
+  exception_status: 19,
+  exception_class: 20,
+  status_code: 21,
+  fallback_model: 22,
+  guardrail_name: 23,
+  status: 24,
+  error_type: 25,
+  hook_type: 26,
+  callback_name: 27,
+} as const;
+const STANDARD_LABEL_COUNT = 28;
+
+/** The label values of the current call, by label id (undefined: not set). */
+type LabelTable = (string | undefined)[];
+
+const SUM = 0;
+const GAUGE = 1;
+const HISTOGRAM = 2;
 
 const BUDGET_FAMILIES = {
   team: [
@@ -108,35 +158,55 @@ type BudgetHolder = keyof typeof BUDGET_FAMILIES;
 export class Recorder {
   readonly stats: RecorderStats = { droppedValues: 0, errors: 0, skippedInvalidKey: 0 };
   private readonly slots = new Map<string, FamilySlot>();
-  /** Slot index (into Batched arrays) per family name; -1 for directly written families (histograms). */
+  /** Slot index (into `slotList` and the Batched arrays) per family name. */
   private readonly index = new Map<string, number>();
-  private readonly batchedSlots: FamilySlot[] = [];
+  private readonly slotList: FamilySlot[] = [];
+  /** Per slot: SUM, GAUGE or HISTOGRAM. */
+  private readonly kinds: number[] = [];
+  /** Per slot: the label id of each of the family's recorded labels (-1: a label the recorder never fills). */
+  private readonly labelIds: Int32Array[] = [];
+  /** Label ids some selected family records, ascending: the batch key is made of their values. */
+  private readonly keyIds: Int32Array;
   private readonly batch = new Map<string, Batched>();
   private readonly maxBatched: number;
   private readonly admitEndUser: ((endUser: string) => string) | undefined;
   private seq = 0;
-  /** The current call's batch key, built once per call on first use. */
-  private key: string | undefined;
+  /**
+   * The current call's batch entry, looked up once per call on first use. Invariant: whoever changes the
+   * table after a write sets it to undefined.
+   */
+  private entry: Batched | undefined;
+  /** The entries used last (most requests repeat a recent label set): checked before the key is built. */
+  private readonly recent: (Batched | undefined)[] = [undefined, undefined, undefined, undefined];
+  private recentNext = 0;
   private readonly customLabels: readonly CustomLabel[];
   private readonly endUserTracking: boolean;
   private readonly genai: boolean;
   private readonly now: () => number;
   private readonly warned = new Set<string>();
   /** Scratch table of label values, refilled per call (calls are synchronous, never interleaved). */
-  private readonly t: LabelTable = Object.create(null) as LabelTable;
+  private readonly t: LabelTable;
   private readonly apiBaseCache = new Map<string, { address?: string; port?: number }>();
 
   constructor(meter: Meter, selection: Selection, opts: RecorderOptions = {}) {
+    const ids = new Map<string, number>(Object.entries(L));
+    selection.customLabels.forEach((c, i) => ids.set(c.name, STANDARD_LABEL_COUNT + i));
+    const used = new Set<number>();
     for (const s of selection.families) {
       const slot = createSlot(meter, s);
       this.slots.set(s.family.name, slot);
-      if (s.family.instrument === 'histogram') {
-        this.index.set(s.family.name, -1);
-      } else {
-        this.index.set(s.family.name, this.batchedSlots.length);
-        this.batchedSlots.push(slot);
-      }
+      this.index.set(s.family.name, this.slotList.length);
+      this.slotList.push(slot);
+      const i = s.family.instrument;
+      this.kinds.push(i === 'histogram' ? HISTOGRAM : i === 'gauge' ? GAUGE : SUM);
+      const lids = Int32Array.from(slot.labels, (l) => ids.get(l) ?? -1);
+      for (const id of lids) if (id >= 0) used.add(id);
+      this.labelIds.push(lids);
     }
+    this.keyIds = Int32Array.from([...used].sort((a, b) => a - b));
+    this.t = new Array<string | undefined>(STANDARD_LABEL_COUNT + selection.customLabels.length).fill(
+      undefined,
+    );
     this.maxBatched = opts.maxBatchedLabelSets ?? DEFAULT_MAX_BATCHED_LABEL_SETS;
     this.admitEndUser = opts.admitEndUser;
     meter.createObservableGauge(FLUSH_INSTRUMENT_NAME).addCallback(() => this.flush());
@@ -157,7 +227,7 @@ export class Recorder {
   recordSuccess(e: RequestEvent): void {
     try {
       const t = this.fill(e);
-      t.status_code = '200';
+      t[L.status_code] = '200';
       this.write('litellm_proxy_total_requests_metric', 1);
       this.write('litellm_requests_metric', 1);
       const cost = this.num(e.responseCost, 'responseCost');
@@ -224,8 +294,8 @@ export class Recorder {
         this.setIf('litellm_deployment_tpm_limit', rl.deploymentTpmLimit, 'rateLimits.deploymentTpmLimit');
         // The key's per-model limits label `model` with the model group (LiteLLM's
         // get_model_group_from_litellm_kwargs), not the provider model: written last, `model` swapped.
-        t.model = t.requested_model!;
-        this.key = undefined;
+        t[L.model] = t[L.requested_model]!;
+        this.entry = undefined;
         this.setIf(
           'litellm_remaining_api_key_requests_for_model',
           rl.keyRemainingRequests,
@@ -236,8 +306,8 @@ export class Recorder {
           rl.keyRemainingTokens,
           'rateLimits.keyRemainingTokens',
         );
-        t.model = t.litellm_model_name!;
-        this.key = undefined;
+        t[L.model] = t[L.litellm_model_name]!;
+        this.entry = undefined;
       }
       if (e.budgets) this.writeBudgets(e.budgets);
       if (this.genai) this.recordGenAi(e, prompt, completion, start, apiStart, first, end, undefined);
@@ -253,11 +323,11 @@ export class Recorder {
       this.write('litellm_llm_api_failed_requests_metric', 1);
       if (!e.modelId) {
         // No deployment was selected: LiteLLM writes empty strings for the deployment labels.
-        t.litellm_model_name = '';
-        t.model_id = '';
-        t.api_base = '';
-        t.api_provider = '';
-        this.key = undefined; // the table changed after a write: a new batch key
+        t[L.litellm_model_name] = '';
+        t[L.model_id] = '';
+        t[L.api_base] = '';
+        t[L.api_provider] = '';
+        this.entry = undefined; // the table changed after a write: a new batch entry
       }
       this.write('litellm_deployment_failure_responses', 1);
       this.write('litellm_deployment_total_requests', 1);
@@ -291,7 +361,7 @@ export class Recorder {
         return;
       }
       const t = this.fill(e);
-      t.status_code = t.exception_status!;
+      t[L.status_code] = t[L.exception_status]!;
       this.write('litellm_proxy_failed_requests_metric', 1);
       this.write('litellm_proxy_total_requests_metric', 1);
     } catch (err) {
@@ -303,11 +373,11 @@ export class Recorder {
   recordFallback(e: FallbackEvent, success: boolean): void {
     try {
       const t = this.fillIdentity(e);
-      t.requested_model = labelValue(e.requestedModel);
-      t.fallback_model = labelValue(e.fallbackModel);
-      t.exception_status = statusValue(e.error?.status);
-      t.exception_class = exceptionClassValue(e.error?.provider, e.error?.className);
-      t.model_id = NONE; // declared by LiteLLM, never set by its fallback emitters
+      t[L.requested_model] = labelValue(e.requestedModel);
+      t[L.fallback_model] = labelValue(e.fallbackModel);
+      t[L.exception_status] = statusValue(e.error?.status);
+      t[L.exception_class] = exceptionClassValue(e.error?.provider, e.error?.className);
+      t[L.model_id] = NONE; // declared by LiteLLM, never set by its fallback emitters
       this.write(
         success ? 'litellm_deployment_successful_fallbacks' : 'litellm_deployment_failed_fallbacks',
         1,
@@ -321,11 +391,11 @@ export class Recorder {
   recordCooldown(e: CooldownEvent): void {
     try {
       const t = this.clear();
-      t.litellm_model_name = labelValue(e.model);
-      t.model_id = labelValue(e.modelId);
-      t.api_base = labelValue(e.apiBase);
-      t.api_provider = labelValue(e.apiProvider);
-      t.exception_status = statusValue(e.exceptionStatus);
+      t[L.litellm_model_name] = labelValue(e.model);
+      t[L.model_id] = labelValue(e.modelId);
+      t[L.api_base] = labelValue(e.apiBase);
+      t[L.api_provider] = labelValue(e.apiProvider);
+      t[L.exception_status] = statusValue(e.exceptionStatus);
       this.write('litellm_deployment_cooled_down', 1);
     } catch (err) {
       this.fail('recordCooldown', err);
@@ -336,10 +406,10 @@ export class Recorder {
   setDeploymentState(e: CooldownEvent, state: DeploymentState): void {
     try {
       const t = this.clear();
-      t.litellm_model_name = labelValue(e.model);
-      t.model_id = labelValue(e.modelId);
-      t.api_base = labelValue(e.apiBase);
-      t.api_provider = labelValue(e.apiProvider);
+      t[L.litellm_model_name] = labelValue(e.model);
+      t[L.model_id] = labelValue(e.modelId);
+      t[L.api_base] = labelValue(e.apiBase);
+      t[L.api_provider] = labelValue(e.apiProvider);
       this.write('litellm_deployment_state', state);
     } catch (err) {
       this.fail('setDeploymentState', err);
@@ -369,10 +439,10 @@ export class Recorder {
   recordGuardrail(e: GuardrailEvent): void {
     try {
       const t = this.clear();
-      t.guardrail_name = labelValue(e.guardrailName);
-      t.status = labelValue(e.status);
-      t.error_type = e.errorType ? cleanLabelValue(e.errorType) : 'none';
-      t.hook_type = labelValue(e.hookType);
+      t[L.guardrail_name] = labelValue(e.guardrailName);
+      t[L.status] = labelValue(e.status);
+      t[L.error_type] = e.errorType ? cleanLabelValue(e.errorType) : 'none';
+      t[L.hook_type] = labelValue(e.hookType);
       const latency = this.num(e.latencySeconds, 'latencySeconds');
       if (latency !== undefined) this.write('litellm_guardrail_latency_seconds', latency);
       this.write('litellm_guardrail_requests_total', 1);
@@ -385,7 +455,7 @@ export class Recorder {
   /** A logging callback failed to emit: LiteLLM's increment_callback_logging_failure. */
   recordCallbackFailure(callbackName: string): void {
     try {
-      this.clear().callback_name = labelValue(callbackName);
+      this.clear()[L.callback_name] = labelValue(callbackName);
       this.write('litellm_callback_logging_failures_metric', 1);
     } catch (err) {
       this.fail('recordCallbackFailure', err);
@@ -395,7 +465,7 @@ export class Recorder {
   /** Provider budget routing: remaining budget of a provider. */
   setProviderRemainingBudget(provider: string, remaining: number): void {
     try {
-      this.clear().api_provider = labelValue(provider);
+      this.clear()[L.api_provider] = labelValue(provider);
       this.setIf('litellm_provider_remaining_budget_metric', remaining, 'remaining');
     } catch (err) {
       this.fail('setProviderRemainingBudget', err);
@@ -415,23 +485,21 @@ export class Recorder {
   // ---------------------------------------------------------------- label table
 
   private clear(): LabelTable {
-    this.key = undefined;
-    const t = this.t;
-    for (const k in t) delete t[k];
-    return t;
+    this.entry = undefined;
+    return this.t.fill(undefined);
   }
 
   private fillIdentity(e: RequestIdentity): LabelTable {
     const t = this.clear();
-    t.end_user = this.endUserTracking ? this.endUser(e.endUser) : NONE;
-    t.hashed_api_key = hashedApiKeyValue(e.hashedApiKey, e.apiKey);
-    t.api_key_alias = labelValue(e.apiKeyAlias);
-    t.team = labelValue(e.team);
-    t.team_alias = labelValue(e.teamAlias);
-    t.user = labelValue(e.user);
-    t.user_email = labelValue(e.userEmail);
-    t.org_id = labelValue(e.orgId);
-    t.org_alias = labelValue(e.orgAlias);
+    t[L.end_user] = this.endUserTracking ? this.endUser(e.endUser) : NONE;
+    t[L.hashed_api_key] = hashedApiKeyValue(e.hashedApiKey, e.apiKey);
+    t[L.api_key_alias] = labelValue(e.apiKeyAlias);
+    t[L.team] = labelValue(e.team);
+    t[L.team_alias] = labelValue(e.teamAlias);
+    t[L.user] = labelValue(e.user);
+    t[L.user_email] = labelValue(e.userEmail);
+    t[L.org_id] = labelValue(e.orgId);
+    t[L.org_alias] = labelValue(e.orgAlias);
     return t;
   }
 
@@ -439,34 +507,83 @@ export class Recorder {
     const t = this.fillIdentity(e);
     const requested = labelValue(e.requestedModel);
     const model = labelValue(e.model);
-    t.requested_model = requested;
-    t.model_group = requested;
-    t.model = model;
-    t.litellm_model_name = model;
-    t.model_id = labelValue(e.modelId);
-    t.api_base = labelValue(e.apiBase);
-    t.api_provider = labelValue(e.apiProvider);
-    t.route = labelValue(e.route);
-    t.client_ip = labelValue(e.clientIp);
-    t.user_agent = labelValue(e.userAgent);
-    t.exception_status = statusValue(e.error?.status);
-    t.exception_class = exceptionClassValue(e.error?.provider, e.error?.className);
-    for (const c of this.customLabels) {
+    t[L.requested_model] = requested;
+    t[L.model_group] = requested;
+    t[L.model] = model;
+    t[L.litellm_model_name] = model;
+    t[L.model_id] = labelValue(e.modelId);
+    t[L.api_base] = labelValue(e.apiBase);
+    t[L.api_provider] = labelValue(e.apiProvider);
+    t[L.route] = labelValue(e.route);
+    t[L.client_ip] = labelValue(e.clientIp);
+    t[L.user_agent] = labelValue(e.userAgent);
+    t[L.exception_status] = statusValue(e.error?.status);
+    t[L.exception_class] = exceptionClassValue(e.error?.provider, e.error?.className);
+    const custom = this.customLabels;
+    for (let i = 0; i < custom.length; i++) {
+      const c = custom[i]!;
       if (c.source.kind === 'tag') {
-        t[c.name] = e.tags?.includes(c.source.tag) ? 'true' : 'false';
+        t[STANDARD_LABEL_COUNT + i] = e.tags?.includes(c.source.tag) ? 'true' : 'false';
       } else {
         let v: unknown = e.metadata;
         for (const p of c.source.path)
           v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
-        t[c.name] = labelValue(v);
+        t[STANDARD_LABEL_COUNT + i] = labelValue(v);
       }
     }
     return t;
   }
 
-  private attrs(labels: readonly string[], t: LabelTable): Attributes {
-    const a: Attributes = {};
-    for (const l of labels) a[l] = t[l] ?? NONE;
+  /** The batch entry of the current table: built from the table's values once per call (and change). */
+  private lookup(): Batched {
+    const t = this.t;
+    const ids = this.keyIds;
+    for (let r = 0; r < this.recent.length; r++) {
+      const b = this.recent[r];
+      if (b === undefined) continue;
+      const v = b.values;
+      let j = 0;
+      while (j < ids.length && v[ids[j]!] === t[ids[j]!]) j++;
+      if (j === ids.length) return (this.entry = b);
+    }
+    // Unambiguous whatever the values hold: each value is its length, ':' and itself, or '-' when unset.
+    let key = '';
+    for (let j = 0; j < ids.length; j++) {
+      const v = t[ids[j]!];
+      key += v === undefined ? '-' : `${v.length}:${v}`;
+    }
+    let b = this.batch.get(key);
+    if (b === undefined) {
+      // bounded: a full batch is written out early (keeping the order of gauge sets)
+      if (this.batch.size >= this.maxBatched) this.flush();
+      const n = this.slotList.length;
+      b = {
+        values: t.slice(),
+        value: new Float64Array(n),
+        seq: new Float64Array(n),
+        attrs: new Array<Attributes | undefined>(n),
+      };
+      this.batch.set(key, b);
+    }
+    this.recent[this.recentNext] = b;
+    this.recentNext = (this.recentNext + 1) % this.recent.length;
+    this.entry = b;
+    return b;
+  }
+
+  /** The attribute object of family slot `i` for an entry's label values, made once per entry. */
+  private attrs(b: Batched, i: number): Attributes {
+    let a = b.attrs[i];
+    if (a === undefined) {
+      a = {};
+      const labels = this.slotList[i]!.labels;
+      const lids = this.labelIds[i]!;
+      for (let j = 0; j < labels.length; j++) {
+        const id = lids[j]!;
+        a[labels[j]!] = (id >= 0 ? b.values[id] : undefined) ?? NONE;
+      }
+      b.attrs[i] = a;
+    }
     return a;
   }
 
@@ -480,64 +597,40 @@ export class Recorder {
   private write(family: string, value: number): void {
     const i = this.index.get(family);
     if (i === undefined) return; // not exported under these settings
-    if (i >= 0) {
-      let key = this.key;
-      if (key === undefined) {
-        key = '';
-        const t = this.t;
-        for (const k in t) key += `${k}\u0000${t[k]}\u0001`;
-        this.key = key;
-      }
-      let b = this.batch.get(key);
-      if (b === undefined) {
-        // bounded: a full batch is written out early (keeping the order of gauge sets)
-        if (this.batch.size >= this.maxBatched) this.flush();
-        const n = this.batchedSlots.length;
-        b = { table: { ...this.t }, value: new Float64Array(n), seq: new Float64Array(n) };
-        this.batch.set(key, b);
-      }
-      if (this.batchedSlots[i]!.selected.family.instrument === 'gauge') b.value[i] = value;
-      else b.value[i] = b.value[i]! + value;
-      b.seq[i] = ++this.seq;
+    const b = this.entry ?? this.lookup();
+    const kind = this.kinds[i];
+    if (kind === HISTOGRAM) {
+      // Observations can not be merged into one call: written now, with the entry's attribute object.
+      this.slotList[i]!.write(value, this.attrs(b, i));
       return;
     }
-    const s = this.slots.get(family)!;
-    s.write(value, this.attrs(s.labels, this.t));
+    if (kind === GAUGE) b.value[i] = value;
+    else b.value[i] = b.value[i]! + value;
+    b.seq[i] = ++this.seq;
   }
 
   /** Writes the batch into the SDK's instruments (sums, then gauges in the order they were set). */
   flush(): void {
+    this.entry = undefined;
+    this.recent.fill(undefined);
     if (this.batch.size === 0) return;
     try {
-      const gauges: { seq: number; slot: FamilySlot; table: LabelTable; value: number }[] = [];
+      const gauges: { seq: number; slot: number; b: Batched }[] = [];
+      const n = this.slotList.length;
       for (const b of this.batch.values()) {
-        for (let i = 0; i < this.batchedSlots.length; i++) {
+        for (let i = 0; i < n; i++) {
           if (b.seq[i] === 0) continue;
-          const slot = this.batchedSlots[i]!;
-          if (slot.selected.family.instrument === 'gauge')
-            gauges.push({ seq: b.seq[i]!, slot, table: b.table, value: b.value[i]! });
-          else slot.write(b.value[i]!, this.attrs(slot.labels, b.table));
+          if (this.kinds[i] === GAUGE) gauges.push({ seq: b.seq[i]!, slot: i, b });
+          else this.slotList[i]!.write(b.value[i]!, this.attrs(b, i));
         }
       }
       gauges.sort((x, y) => x.seq - y.seq);
-      for (const g of gauges) g.slot.write(g.value, this.attrs(g.slot.labels, g.table));
+      for (const g of gauges) this.slotList[g.slot]!.write(g.b.value[g.slot]!, this.attrs(g.b, g.slot));
     } catch (err) {
       this.fail('flush', err);
     } finally {
       this.batch.clear();
     }
-  }
-
-  private add(family: string, value: number): void {
-    this.write(family, value);
-  }
-
-  private rec(family: string, value: number): void {
-    this.write(family, value);
-  }
-
-  private set(family: string, value: number): void {
-    this.write(family, value);
   }
 
   private incPositive(family: string, raw: unknown, field: string): void {

@@ -79,4 +79,41 @@ describe('the recorder batches counters and gauges per label set until the next 
     const names = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name));
     expect(names).toEqual(['litellm_callback_logging_failures_metric_total']);
   });
+
+  it('label sets whose values only differ in where one value ends stay apart (hostile values)', async () => {
+    const setup = setupMetrics();
+    p = inProcess(setup.views);
+    const r = setup.createRecorder(p.provider);
+    // joined without a length or a separator, each pair would read "ab:1:c"
+    const pairs: [string, string][] = [
+      ['a', 'b:1:c'],
+      ['ab', ':1:c'],
+      ['ab:1', ':c'],
+      ['ab:1:', 'c'],
+      ['ab:1:c', ''],
+      ['1:a', 'b'],
+    ];
+    for (let round = 0; round < 3; round++)
+      for (const [team, alias] of pairs) r.recordSuccess({ team, teamAlias: alias, requestedModel: 'm' });
+    const lines = families(await p.render())
+      .get('litellm_proxy_total_requests_metric_total')!
+      .split('\n')
+      .filter((l) => !l.startsWith('#') && l.length > 0);
+    expect(lines).toHaveLength(pairs.length);
+    for (const [team, alias] of pairs) {
+      const line = lines.find((l) => l.includes(`team="${team}",team_alias="${alias}"`));
+      expect(line, `${team} / ${alias}`).toMatch(/\} 3$/);
+    }
+  });
+
+  it('a request between others with another label set is counted in its own set (recent-entry reuse)', async () => {
+    const setup = setupMetrics();
+    p = inProcess(setup.views);
+    const r = setup.createRecorder(p.provider);
+    const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
+    for (let i = 0; i < 60; i++)
+      r.recordSuccess({ user: users[(i * 7) % users.length], requestedModel: 'm' });
+    const text = families(await p.render()).get('litellm_proxy_total_requests_metric_total')!;
+    for (const u of users) expect(text).toMatch(new RegExp(`user="${u}".*\\} 10$`, 'm'));
+  });
 });
