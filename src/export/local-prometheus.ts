@@ -3,13 +3,16 @@
 // is a pull reader), so only for one process: with several workers use the OTLP pipeline and the
 // aggregator or the collector.
 
-import { MeterProvider, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, MeterProvider, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { HistogramProducer } from '../record/histograms.js';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 
 export interface LocalPrometheusOptions {
   /** Views of the metric set (`setupMetrics().views`). */
   views?: ViewOptions[];
+  /** The recorder's histograms (`setupMetrics().createHistogramProducer()`), attached to this reader. */
+  histograms?: HistogramProducer;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 9464 (the exporter's default). */
@@ -36,6 +39,9 @@ export async function startLocalPrometheus(options: LocalPrometheusOptions = {})
     // LiteLLM's exposition has neither scope labels nor target_info
     withoutScopeInfo: true,
     withoutTargetInfo: true,
+    metricProducers: options.histograms
+      ? [options.histograms.attach(AggregationTemporality.CUMULATIVE)]
+      : undefined,
   });
   await exporter.startServer();
   const port = options.port ?? 9464;

@@ -2,6 +2,7 @@
 // environment variables, which win over the defaults. Every error names the key (or env var) and why.
 
 import { z } from 'zod';
+import { HistogramProducer } from '../record/histograms.js';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { envDetector } from '@opentelemetry/resources';
 import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
@@ -24,6 +25,12 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 5_000;
 export interface WorkerMetricsOptions {
   /** Views passed to the MeterProvider as-is (the metric-set code builds them). Default none. */
   views?: ViewOptions[];
+  /**
+   * The metric set's histograms aggregated by the recorder (`setupMetrics().createHistogramProducer()`):
+   * attached to this pipeline's reader; give the same object to `createRecorder`. Default none (the
+   * recorder writes histograms to the SDK's instruments).
+   */
+  histograms?: HistogramProducer;
   /** `service.name`. Env `OTEL_SERVICE_NAME`, then `service.name` in `OTEL_RESOURCE_ATTRIBUTES`. Default `litellm-proxy`. */
   serviceName?: string;
   /** `service.namespace`. Env: `service.namespace` in `OTEL_RESOURCE_ATTRIBUTES`. Default unset. */
@@ -111,6 +118,12 @@ const optionsSchema = z
   .object({
     views: z
       .array(z.custom<ViewOptions>((v) => typeof v === 'object' && v !== null, 'must be ViewOptions objects'))
+      .optional(),
+    histograms: z
+      .custom<HistogramProducer>(
+        (v) => v instanceof HistogramProducer,
+        'must be a HistogramProducer (setupMetrics().createHistogramProducer())',
+      )
       .optional(),
     serviceName: z.string().min(1, 'must not be empty').optional(),
     serviceNamespace: z.string().min(1, 'must not be empty').optional(),

@@ -3,6 +3,7 @@
 
 import { diag, DiagConsoleLogger, DiagLogLevel, type Meter } from '@opentelemetry/api';
 import {
+  AggregationTemporality,
   MeterProvider,
   PeriodicExportingMetricReader,
   type PushMetricExporter,
@@ -106,10 +107,14 @@ export function startWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerMe
     maxQueuedPoints: config.maxQueuedPoints,
     retryDelayMillis: config.exportIntervalMillis,
   });
+  const histograms = options.histograms?.attach(
+    config.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE,
+  );
   const reader = new PeriodicExportingMetricReader({
     exporter,
     exportIntervalMillis: config.exportIntervalMillis,
     exportTimeoutMillis: config.exportTimeoutMillis,
+    metricProducers: histograms ? [histograms] : undefined,
   });
   const meterProvider = new MeterProvider({ resource, views: config.views, readers: [reader] });
   registerSelfMetrics(meterProvider.getMeter(SELF_METER_NAME), () => exporter.stats());

@@ -70,6 +70,9 @@ async function plugin(app: FastifyInstance, opts: LitellmMetricsPluginOptions): 
   const now = opts.now ?? Date.now;
 
   app.decorateRequest('litellmMetrics', null as unknown as RequestMetrics);
+  // One listener for every response: 'close' fires once whether the response finished or the client
+  // went away.
+  const finished = (): void => recorder.requestFinished();
 
   app.addHook('onRequest', (request, reply, done) => {
     request.litellmMetrics = createRequestMetrics(recorder, {
@@ -81,8 +84,7 @@ async function plugin(app: FastifyInstance, opts: LitellmMetricsPluginOptions): 
     });
     if (trackInFlight) {
       recorder.requestStarted();
-      // 'close' fires once whether the response finished or the client went away.
-      reply.raw.once('close', () => recorder.requestFinished());
+      reply.raw.on('close', finished);
     }
     done();
   });

@@ -181,13 +181,15 @@ export function createRequestMetrics(recorder: Recorder, init: RequestMetricsIni
   return new RequestMetricsImpl(recorder, init);
 }
 
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const NO_DETAILS: Record<string, unknown> = {};
+
 /** OpenAI `usage` -> the recorder's token usage. */
 export function usageFromOpenAi(u: unknown): TokenUsage | undefined {
   if (u === null || typeof u !== 'object') return undefined;
   const o = u as Record<string, unknown>;
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  const pd = (o.prompt_tokens_details ?? {}) as Record<string, unknown>;
-  const cd = (o.completion_tokens_details ?? {}) as Record<string, unknown>;
+  const pd = (o.prompt_tokens_details ?? NO_DETAILS) as Record<string, unknown>;
+  const cd = (o.completion_tokens_details ?? NO_DETAILS) as Record<string, unknown>;
   return {
     promptTokens: num(o.prompt_tokens),
     completionTokens: num(o.completion_tokens),

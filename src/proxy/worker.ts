@@ -54,9 +54,12 @@ function bounded(p: Promise<unknown>, ms: number): Promise<void> {
 export async function startProxyWorker(spec: WorkerSpec, config?: ProxyConfig): Promise<RunningWorker> {
   const cfg = config ?? loadProxyConfig(spec.configPath);
   const ex = cfg.metricsExport;
+  // the recorder aggregates the histograms itself and the reader collects them (record/histograms.ts)
+  const histograms = ex.enabled ? cfg.metrics.createHistogramProducer() : undefined;
   const metrics = ex.enabled
     ? startWorkerMetrics({
         views: cfg.metrics.views,
+        histograms,
         serviceName: ex.serviceName,
         endpoint: spec.exportEndpoint,
         exportIntervalMillis: ex.exportIntervalMillis,
@@ -65,7 +68,7 @@ export async function startProxyWorker(spec: WorkerSpec, config?: ProxyConfig): 
         handleSignals: false,
       })
     : undefined;
-  const recorder = metrics ? cfg.metrics.createRecorder(metrics.meterProvider) : undefined;
+  const recorder = metrics ? cfg.metrics.createRecorder(metrics.meterProvider, { histograms }) : undefined;
   const app = await createProxyApp({
     config: cfg,
     recorder,

@@ -47,15 +47,22 @@ const HASH_CACHE_MAX = 4096;
 export function hashedApiKeyValue(hashed: string | null | undefined, raw: string | null | undefined): string {
   const given = typeof hashed === 'string' && hashed.length > 0 ? hashed : raw;
   if (typeof given !== 'string' || given.length === 0) return NONE;
-  if (HEX64.test(given)) return given;
-  let h = hashCache.get(given);
-  if (h === undefined) {
-    h = hashApiKey(given);
-    if (hashCache.size >= HASH_CACHE_MAX) hashCache.clear();
-    hashCache.set(given, h);
+  if (given === lastGiven) return lastValue; // consecutive requests mostly carry the same key
+  let h: string | undefined = given;
+  if (!HEX64.test(given)) {
+    h = hashCache.get(given);
+    if (h === undefined) {
+      h = hashApiKey(given);
+      if (hashCache.size >= HASH_CACHE_MAX) hashCache.clear();
+      hashCache.set(given, h);
+    }
   }
+  lastGiven = given;
+  lastValue = h;
   return h;
 }
+let lastGiven: string | undefined;
+let lastValue = NONE;
 
 /** Python's str.capitalize(): first character upper case, the rest lower case. */
 function pythonCapitalize(s: string): string {

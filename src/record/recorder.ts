@@ -34,6 +34,7 @@ import {
   statusValue,
 } from './label-values.js';
 import { createSlot, type FamilySlot } from './instruments.js';
+import type { HistogramProducer, HistogramSeries } from './histograms.js';
 import type { CustomLabel, Selection } from '../views/selection.js';
 
 /** Texts by which LiteLLM recognizes an invalid-API-key failure (not counted as a proxy failure). */
@@ -51,6 +52,12 @@ export interface RecorderOptions {
   maxBatchedLabelSets?: number;
   /** Maps an end-user id to the value recorded (the admission limiter); identity by default. */
   admitEndUser?: (endUser: string) => string;
+  /**
+   * Aggregate the histograms here and report them through this producer, which must be one of the
+   * reader's `metricProducers` (`startWorkerMetrics` and `startLocalPrometheus` wire it). Without it,
+   * histograms are written to the SDK's instruments (one attribute hash per observation).
+   */
+  histograms?: HistogramProducer;
 }
 
 /** Default bound of the batch: distinct request label sets per collection interval. */
@@ -72,6 +79,9 @@ interface Batched {
   /** 0: nothing recorded; for gauges, the sequence number of the last set (later wins). */
   readonly seq: Float64Array;
   readonly attrs: (Attributes | undefined)[];
+  /** Per histogram family aggregated by the HistogramProducer: its series, valid in generation `gen`. */
+  readonly series: (HistogramSeries | undefined)[];
+  gen: number;
 }
 
 /** Counts of what the recorder dropped, by reason; for tests and self-observability. */
@@ -168,9 +178,16 @@ export class Recorder {
   /** Label ids some selected family records, ascending: the batch key is made of their values. */
   private readonly keyIds: Int32Array;
   private readonly batch = new Map<string, Batched>();
+  private readonly histograms: HistogramProducer | undefined;
+  /** Per slot: the producer's family index, or -1 (written to the SDK instrument). */
+  private readonly histFamily: number[] = [];
   private readonly maxBatched: number;
   private readonly admitEndUser: ((endUser: string) => string) | undefined;
   private seq = 0;
+  /** Requests in flight now, and as last written into the SDK (the family is an up-down counter). */
+  private inFlight = 0;
+  private inFlightWritten = 0;
+  private inFlightSeen = false;
   /**
    * The current call's batch entry, looked up once per call on first use. Invariant: whoever changes the
    * table after a write sets it to undefined.
@@ -192,8 +209,18 @@ export class Recorder {
     const ids = new Map<string, number>(Object.entries(L));
     selection.customLabels.forEach((c, i) => ids.set(c.name, STANDARD_LABEL_COUNT + i));
     const used = new Set<number>();
+    if (opts.histograms !== undefined && !opts.histograms.attached) {
+      throw new Error(
+        'Recorder: option "histograms" is not attached to a reader: pass it to startWorkerMetrics / startLocalPrometheus (option histograms) first, or attach it to your reader',
+      );
+    }
+    this.histograms = opts.histograms;
     for (const s of selection.families) {
-      const slot = createSlot(meter, s);
+      const hf = this.histograms?.familyIndex(s.family.name) ?? -1;
+      this.histFamily.push(hf);
+      // a family the producer aggregates gets no SDK instrument
+      const slot: FamilySlot =
+        hf >= 0 ? { selected: s, labels: s.recordedLabels, write: () => {} } : createSlot(meter, s);
       this.slots.set(s.family.name, slot);
       this.index.set(s.family.name, this.slotList.length);
       this.slotList.push(slot);
@@ -416,23 +443,17 @@ export class Recorder {
     }
   }
 
-  /** An HTTP request entered the proxy (LiteLLM's in-flight middleware). Pair with `requestFinished`. */
+  /**
+   * An HTTP request entered the proxy (LiteLLM's in-flight middleware). Pair with `requestFinished`.
+   * A plain count: its net change is written into the SDK at each flush.
+   */
   requestStarted(): void {
-    try {
-      this.clear();
-      this.write('litellm_in_flight_requests', 1);
-    } catch (err) {
-      this.fail('requestStarted', err);
-    }
+    this.inFlight++;
+    this.inFlightSeen = true;
   }
 
   requestFinished(): void {
-    try {
-      this.clear();
-      this.write('litellm_in_flight_requests', -1);
-    } catch (err) {
-      this.fail('requestFinished', err);
-    }
+    this.inFlight--;
   }
 
   /** One guardrail invocation: LiteLLM's _record_guardrail_metrics. */
@@ -562,6 +583,8 @@ export class Recorder {
         value: new Float64Array(n),
         seq: new Float64Array(n),
         attrs: new Array<Attributes | undefined>(n),
+        series: new Array<HistogramSeries | undefined>(n),
+        gen: 0,
       };
       this.batch.set(key, b);
     }
@@ -600,8 +623,18 @@ export class Recorder {
     const b = this.entry ?? this.lookup();
     const kind = this.kinds[i];
     if (kind === HISTOGRAM) {
-      // Observations can not be merged into one call: written now, with the entry's attribute object.
-      this.slotList[i]!.write(value, this.attrs(b, i));
+      const h = this.histograms;
+      const f = this.histFamily[i]!;
+      if (h !== undefined && f >= 0) {
+        if (b.gen !== h.gen) {
+          b.series.fill(undefined);
+          b.gen = h.gen;
+        }
+        h.record(f, (b.series[i] ??= h.seriesFor(f, this.attrs(b, i))), value);
+      } else {
+        // SDK instrument: observations can not be merged into one call; the entry's attribute object
+        this.slotList[i]!.write(value, this.attrs(b, i));
+      }
       return;
     }
     if (kind === GAUGE) b.value[i] = value;
@@ -613,6 +646,16 @@ export class Recorder {
   flush(): void {
     this.entry = undefined;
     this.recent.fill(undefined);
+    if (this.inFlightSeen) {
+      // every interval once a request was seen, so the series is there (with 0) when nothing changed
+      const change = this.inFlight - this.inFlightWritten;
+      this.inFlightWritten = this.inFlight;
+      try {
+        this.slots.get('litellm_in_flight_requests')?.write(change, {});
+      } catch (err) {
+        this.fail('flush', err);
+      }
+    }
     if (this.batch.size === 0) return;
     try {
       const gauges: { seq: number; slot: number; b: Batched }[] = [];

@@ -4,6 +4,7 @@
 import type { MeterProvider } from '@opentelemetry/api';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { Recorder, type RecorderOptions } from './recorder.js';
+import { HistogramProducer } from './histograms.js';
 import { parseMetricsSettings, type ValidMetricsSettings } from '../views/settings.js';
 import { selectFamilies, type Selection } from '../views/selection.js';
 import { buildViews, METER_NAME, type ViewBuildOptions } from '../views/views.js';
@@ -30,6 +31,11 @@ export interface MetricsSetup {
   readonly views: ViewOptions[];
   /** The end-user admission limiter, when end-user tracking is on. */
   readonly endUserAdmission?: EndUserAdmission;
+  /**
+   * The metric set's histograms aggregated by the recorder, for one reader: pass it to
+   * `startWorkerMetrics` / `startLocalPrometheus` (option `histograms`), then to `createRecorder`.
+   */
+  createHistogramProducer(): HistogramProducer;
   /** A recorder writing through the provider's meter for this package. */
   createRecorder(meterProvider: MeterProvider, opts?: RecorderOptions): Recorder;
 }
@@ -51,9 +57,9 @@ export function setupMetrics(options: MetricsSetupOptions = {}): MetricsSetup {
   const withEndUser = new Set(
     selection.families.filter((s) => s.recordedLabels.includes('end_user')).map((s) => s.family.name),
   );
+  const cardinalityLimit = options.aggregationCardinalityLimit ?? settings.aggregation_cardinality_limit;
   const views = buildViews(selection, {
-    aggregationCardinalityLimit:
-      options.aggregationCardinalityLimit ?? settings.aggregation_cardinality_limit,
+    aggregationCardinalityLimit: cardinalityLimit,
     extraProcessors: endUserAdmission
       ? (name) => (withEndUser.has(name) ? [endUserAdmission] : [])
       : undefined,
@@ -63,6 +69,11 @@ export function setupMetrics(options: MetricsSetupOptions = {}): MetricsSetup {
     selection,
     views,
     endUserAdmission,
+    createHistogramProducer: () =>
+      new HistogramProducer(selection, {
+        aggregationCardinalityLimit: cardinalityLimit,
+        scope: { name: METER_NAME, version: PACKAGE_VERSION },
+      }),
     createRecorder: (meterProvider, opts) =>
       new Recorder(meterProvider.getMeter(METER_NAME, PACKAGE_VERSION), selection, {
         // The recorder applies admission once per request, before it batches by label set, so the

@@ -5,13 +5,15 @@ import {
   MeterProvider,
   MetricReader,
   AggregationTemporality,
+  type MetricProducer,
   type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
+import type { HistogramProducer } from '../../src/record/histograms.js';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 
 class ManualReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  constructor(temporality: AggregationTemporality, metricProducers?: MetricProducer[]) {
+    super({ aggregationTemporalitySelector: () => temporality, metricProducers });
   }
   protected override async onForceFlush(): Promise<void> {}
   protected override async onShutdown(): Promise<void> {}
@@ -24,8 +26,19 @@ export interface InProcess {
   shutdown(): Promise<void>;
 }
 
-export function inProcess(views: ViewOptions[]): InProcess {
-  const reader = new ManualReader();
+export interface InProcessOptions {
+  /** Default cumulative. */
+  temporality?: AggregationTemporality;
+  /** The recorder's histogram producer, attached to this reader. */
+  histograms?: HistogramProducer;
+}
+
+export function inProcess(views: ViewOptions[], opts: InProcessOptions = {}): InProcess {
+  const temporality = opts.temporality ?? AggregationTemporality.CUMULATIVE;
+  const reader = new ManualReader(
+    temporality,
+    opts.histograms ? [opts.histograms.attach(temporality)] : undefined,
+  );
   const provider = new MeterProvider({ views, readers: [reader] });
   const serializer = new PrometheusSerializer(undefined, false, undefined, true, true);
   return {
