@@ -40,14 +40,19 @@ const config = parseProxyConfig({
   ],
   general_settings: { master_key: 'sk-bench' },
 });
+const histograms = config.metrics.createHistogramProducer();
 const metrics = startWorkerMetrics({
   views: config.metrics.views,
+  histograms,
   handleSignals: false,
   endpoint: 'http://127.0.0.1:9/v1/metrics',
   exportIntervalMillis: 3_600_000,
 });
 const apps = {
-  on: await createProxyApp({ config, recorder: config.metrics.createRecorder(metrics.meterProvider) }),
+  on: await createProxyApp({
+    config,
+    recorder: config.metrics.createRecorder(metrics.meterProvider, { histograms }),
+  }),
   off: await createProxyApp({ config, recorder: undefined }),
 };
 const urls: Record<'on' | 'off', string> = { on: '', off: '' };

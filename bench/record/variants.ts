@@ -4,7 +4,12 @@
 // label object per family, and write the same values.
 
 import { createHash } from 'node:crypto';
-import { MeterProvider, MetricReader, AggregationTemporality } from '@opentelemetry/sdk-metrics';
+import {
+  MeterProvider,
+  MetricReader,
+  AggregationTemporality,
+  type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
 import type { Attributes } from '@opentelemetry/api';
 import client from 'prom-client';
 import { LITELLM_FAMILIES } from '../../src/metric-set/index.js';
@@ -12,8 +17,8 @@ import { setupMetrics } from '../../src/record/setup.js';
 import type { RequestEvent } from '../../src/record/event.js';
 
 class DeltaReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA });
+  constructor(metricProducers?: MetricProducer[]) {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA, metricProducers });
   }
   protected override async onForceFlush(): Promise<void> {}
   protected override async onShutdown(): Promise<void> {}
@@ -82,9 +87,11 @@ export interface Variant {
 
 export function ours(): Variant {
   const setup = setupMetrics();
-  const reader = new DeltaReader();
+  // as the worker pipeline wires it: the recorder's histograms reported through the reader
+  const histograms = setup.createHistogramProducer().attach(AggregationTemporality.DELTA);
+  const reader = new DeltaReader([histograms]);
   const provider = new MeterProvider({ views: setup.views, readers: [reader] });
-  const r = setup.createRecorder(provider, { now: () => T0 });
+  const r = setup.createRecorder(provider, { now: () => T0, histograms });
   return { record: (e) => r.recordSuccess(e), collect: () => reader.collect() };
 }
 
