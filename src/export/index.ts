@@ -17,6 +17,7 @@ export type {
   ExportProtocol,
   ExportTemporality,
   ExportCompression,
+  ExportTransport,
   DiagLevelName,
 } from './options.js';
 export { defaultServiceInstanceId } from './resource.js';

@@ -44,4 +44,26 @@ describe('a single process serves its own /metrics through @opentelemetry/export
     expect(fams.get('litellm_request_total_latency_metric')).toContain('le="0.025"} 1');
     expect(text).not.toMatch(/otel_scope_name|target_info|litellm_otel_recorder_flush/);
   });
+
+  it("with the recorder's histogram producer: the same families, scrape after scrape (cumulative)", async () => {
+    const scrapes: Map<string, string>[][] = [];
+    for (const withProducer of [false, true]) {
+      const setup = setupMetrics();
+      const histograms = withProducer ? setup.createHistogramProducer() : undefined;
+      local = await startLocalPrometheus({ views: setup.views, histograms, port: await freePort() });
+      const r = setup.createRecorder(local.meterProvider, { histograms });
+      const pages: Map<string, string>[] = [];
+      for (const endTime of [1500, 20, 7]) {
+        r.recordSuccess({ requestedModel: 'gpt-4o', model: 'gpt-4o', timings: { startTime: 0, endTime } });
+        pages.push(families(await (await fetch(local.metricsUrl)).text()));
+      }
+      scrapes.push(pages);
+      await local.shutdown();
+      local = undefined;
+    }
+    // the producer's families follow the SDK's on the page; Prometheus reads families in any order
+    expect(scrapes[1]).toEqual(scrapes[0]);
+    expect(scrapes[1]![2]!.get('litellm_request_total_latency_metric')).toMatch(/_count\{[^}]*\} 3$/m);
+    expect(scrapes[1]![2]!.get('litellm_request_total_latency_metric')).toMatch(/_sum\{[^}]*\} 1\.527$/m);
+  });
 });
