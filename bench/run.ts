@@ -19,7 +19,17 @@ const benches: Record<string, { args: string[]; out?: string }> = {
   'aggregate-ingest': { args: ['bench/aggregate/ingest.ts'], out: 'bench/results/aggregate-ingest.json' },
   // writes bench/proxy/results.json and bench/proxy/cpu-per-request.json itself
   'proxy-throughput': {
-    args: ['bench/proxy/throughput.ts', '--runs', '16', '--duration', '5', '--warmup', '5'],
+    args: [
+      'bench/proxy/throughput.ts',
+      '--runs',
+      '16',
+      '--sim-runs',
+      '20',
+      '--duration',
+      '5',
+      '--warmup',
+      '5',
+    ],
   },
   'proxy-cpu': { args: ['bench/proxy/cpu-per-request.ts', '--runs', '5', '--requests', '3000'] },
   cardinality: {

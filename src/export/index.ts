@@ -17,7 +17,6 @@ export type {
   ExportProtocol,
   ExportTemporality,
   ExportCompression,
-  ExportTransport,
   DiagLevelName,
 } from './options.js';
 export { defaultServiceInstanceId } from './resource.js';

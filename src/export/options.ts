@@ -10,7 +10,6 @@ import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
 export type ExportProtocol = 'http/json' | 'http/protobuf';
 export type ExportTemporality = 'delta' | 'cumulative';
 export type ExportCompression = 'gzip' | 'none';
-export type ExportTransport = 'http' | 'fetch';
 export type DiagLevelName = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
 
 /** The default OTLP/HTTP metrics URL: IPv4 loopback, so it never depends on how `localhost` resolves. */
@@ -50,14 +49,6 @@ export interface WorkerMetricsOptions {
   timeoutMillis?: number;
   /** Request body compression. Env `OTEL_EXPORTER_OTLP_[METRICS_]COMPRESSION`. Default `none`. */
   compression?: ExportCompression;
-  /**
-   * The HTTP client the exports go through: `http` (`node:http`, the stock OTLP exporter) or `fetch`
-   * (Node's built-in fetch). Pick the one the process already uses for its own outgoing calls: a
-   * process that serves with `node:http` and also makes `node:http` client requests serves slower (see
-   * docs/export.md). `fetch` takes TLS trust from the process (NODE_EXTRA_CA_CERTS), not from the
-   * OTLP certificate variables. Default `http`.
-   */
-  transport?: ExportTransport;
   /** Collection and export period. Env `OTEL_METRIC_EXPORT_INTERVAL`. Default 10000. */
   exportIntervalMillis?: number;
   /** The reader's wait for one export. Env `OTEL_METRIC_EXPORT_TIMEOUT`. Default min(30000, interval). */
@@ -90,7 +81,6 @@ export interface WorkerMetricsConfig {
   headers: Record<string, string>;
   timeoutMillis: number;
   compression: ExportCompression;
-  transport: ExportTransport;
   exportIntervalMillis: number;
   exportTimeoutMillis: number;
   temporality: ExportTemporality;
@@ -122,14 +112,6 @@ const httpUrl = z.string().refine((s) => {
     return false;
   }
 }, 'must be an absolute http:// or https:// URL');
-const TLS_ENV = [
-  'OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE',
-  'OTEL_EXPORTER_OTLP_CERTIFICATE',
-  'OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE',
-  'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE',
-  'OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY',
-  'OTEL_EXPORTER_OTLP_CLIENT_KEY',
-] as const;
 const DIAG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
 
 const optionsSchema = z
@@ -152,7 +134,6 @@ const optionsSchema = z
     headers: z.record(z.string(), z.string()).optional(),
     timeoutMillis: positiveMillis.optional(),
     compression: z.enum(['gzip', 'none']).optional(),
-    transport: z.enum(['http', 'fetch']).optional(),
     exportIntervalMillis: positiveMillis.optional(),
     exportTimeoutMillis: positiveMillis.optional(),
     temporality: z.enum(['delta', 'cumulative']).optional(),
@@ -313,18 +294,6 @@ export function resolveWorkerMetricsConfig(
     );
   }
 
-  const transport = o.transport ?? 'http';
-  if (transport === 'fetch') {
-    for (const name of TLS_ENV) {
-      if (envString(env, name) !== undefined) {
-        throw new ExportConfigError(
-          name,
-          "is not used by transport 'fetch', which trusts the process's certificates (NODE_EXTRA_CA_CERTS) and sends no client certificate; use transport 'http'",
-        );
-      }
-    }
-  }
-
   return {
     views: o.views ?? [],
     serviceName:
@@ -349,7 +318,6 @@ export function resolveWorkerMetricsConfig(
       envEnum(env, 'OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', ['gzip', 'none']) ??
       envEnum(env, 'OTEL_EXPORTER_OTLP_COMPRESSION', ['gzip', 'none']) ??
       'none',
-    transport,
     exportIntervalMillis,
     exportTimeoutMillis: explicitTimeout ?? Math.min(DEFAULT_EXPORT_TIMEOUT_MILLIS, exportIntervalMillis),
     temporality: o.temporality ?? temporalityFromEnv(env) ?? 'delta',

@@ -18,7 +18,6 @@ import {
   type WorkerMetricsOptions,
 } from './options.js';
 import { buildWorkerResource } from './resource.js';
-import { createFetchOtlpMetricExporter } from './fetch-transport.js';
 import {
   createRequestTracker,
   tlsOptionsFromEnv,
@@ -64,16 +63,6 @@ const DIAG_LEVEL: Record<DiagLevelName, DiagLogLevel> = {
 };
 
 function createOtlpExporter(config: WorkerMetricsConfig, tracker: RequestTracker): PushMetricExporter {
-  if (config.transport === 'fetch') {
-    return createFetchOtlpMetricExporter({
-      url: config.endpoint,
-      headers: config.headers,
-      protocol: config.protocol,
-      timeoutMillis: config.timeoutMillis,
-      compression: config.compression,
-      tracker,
-    });
-  }
   const options = {
     url: config.endpoint,
     headers: { ...config.headers },

@@ -103,8 +103,6 @@ const exportSchema = z
     export_interval_millis: z.number().int().positive().optional(),
     temporality: z.enum(['delta', 'cumulative']).optional(),
     protocol: z.enum(['http/json', 'http/protobuf']).optional(),
-    /** HTTP client of the exports: fetch (the client the proxy's upstream calls use) or node:http. Default fetch. */
-    transport: z.enum(['fetch', 'http']).optional(),
     service_name: z.string().min(1).optional(),
     /** Embedded aggregator's listen host/ports (when it runs). */
     aggregator_host: z.string().min(1).optional(),
@@ -200,7 +198,6 @@ export interface MetricsExportConfig {
   readonly exportIntervalMillis: number | undefined;
   readonly temporality: 'delta' | 'cumulative' | undefined;
   readonly protocol: 'http/json' | 'http/protobuf' | undefined;
-  readonly transport: 'fetch' | 'http';
   readonly serviceName: string | undefined;
   readonly aggregatorHost: string;
   readonly aggregatorOtlpPort: number;
@@ -410,7 +407,6 @@ export function parseProxyConfig(doc: unknown, env: NodeJS.ProcessEnv = process.
       exportIntervalMillis: ex.export_interval_millis,
       temporality: ex.temporality,
       protocol: ex.protocol,
-      transport: ex.transport ?? 'fetch',
       serviceName: ex.service_name,
       aggregatorHost: ex.aggregator_host ?? '127.0.0.1',
       aggregatorOtlpPort: ex.aggregator_otlp_port ?? DEFAULT_AGGREGATOR_OTLP_PORT,

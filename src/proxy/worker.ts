@@ -65,9 +65,6 @@ export async function startProxyWorker(spec: WorkerSpec, config?: ProxyConfig): 
         exportIntervalMillis: ex.exportIntervalMillis,
         temporality: ex.temporality,
         protocol: ex.protocol,
-        // the proxy calls its upstreams with fetch: exports over the same client keep node:http's client
-        // out of the worker, which would slow its server path (docs/export.md)
-        transport: ex.transport,
         handleSignals: false,
       })
     : undefined;

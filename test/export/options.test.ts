@@ -33,7 +33,6 @@ describe('defaults', () => {
       headers: {},
       timeoutMillis: 10_000,
       compression: 'none',
-      transport: 'http',
       exportIntervalMillis: 10_000,
       exportTimeoutMillis: 10_000,
       temporality: 'delta',
@@ -152,7 +151,6 @@ describe('validation errors name the key and the reason', () => {
     [{ maxQueuedPoints: -5 }, 'maxQueuedPoints', />= 0/],
     [{ temporality: 'lowmemory' }, 'temporality', /delta|cumulative/],
     [{ compression: 'br' }, 'compression', /gzip|none/],
-    [{ transport: 'undici' }, 'transport', /http|fetch/],
     [{ headers: { a: 1 } }, 'headers.a', /string/],
     [{ serviceName: '' }, 'serviceName', /empty/],
     [{ onSignal: 'stop' }, 'onSignal', /function/],
@@ -182,18 +180,6 @@ describe('validation errors name the key and the reason', () => {
     ],
   ])('bad env %j names %s', (env, key) => {
     expect(errorOf(() => resolve({}, env)).key).toBe(key);
-  });
-
-  it("transport 'fetch' refuses the OTLP certificate variables it would ignore, naming the variable", () => {
-    for (const name of ['OTEL_EXPORTER_OTLP_CERTIFICATE', 'OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY']) {
-      const e = errorOf(() => resolve({ transport: 'fetch' }, { [name]: '/etc/ca.pem' }));
-      expect(e.key).toBe(name);
-      expect(e.reason).toMatch(/transport 'fetch'.*transport 'http'/);
-    }
-    expect(resolve({ transport: 'http' }, { OTEL_EXPORTER_OTLP_CERTIFICATE: '/etc/ca.pem' }).transport).toBe(
-      'http',
-    );
-    expect(resolve({ transport: 'fetch' }).transport).toBe('fetch');
   });
 
   it('a malformed env var is not consulted when the explicit option for the same setting is given', () => {

@@ -136,24 +136,6 @@ describe('startWorkerMetrics (in process, real exporter, real receiver)', () => 
     expect(receiver.total('gz_total', p.serviceInstanceId)).toBe(42);
   });
 
-  it("transport 'fetch': the same exporter over Node's fetch, protobuf and gzip included", async () => {
-    receiver = await startReceiver();
-    const p = start({
-      endpoint: receiver.url,
-      transport: 'fetch',
-      protocol: 'http/protobuf',
-      compression: 'gzip',
-    });
-    p.getMeter().createCounter('fetch_probe_total').add(7, { a: 'b' });
-    await p.forceFlush();
-    const q = receiver.requests[0]!;
-    expect(q.status).toBe(200);
-    expect(q.contentType).toBe('application/x-protobuf');
-    expect(q.contentEncoding).toBe('gzip');
-    expect(q.body.includes(Buffer.from('fetch_probe_total'))).toBe(true);
-    expect(p.exportStats()).toMatchObject({ pointsQueued: 0, requests: { success: 1 } });
-  });
-
   it('reports its own health on the same pipeline under the documented names', async () => {
     receiver = await startReceiver();
     const p = start({ endpoint: receiver.url, maxQueuedPoints: 3 });
