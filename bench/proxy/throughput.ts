@@ -177,9 +177,7 @@ const simultaneous: {
   errors: number;
   non2xx: number;
 }[] = [];
-// The proxies run for the whole benchmark and take turns under load (on, off, off, on, on, off, ...), so
-// each "on" phase has an "off" phase next to it in time: the machine's noise (other tenants, CPU
-// frequency) is shared by the two phases of a pair, and the pair's ratio is the measurement.
+// The proxies run for the whole benchmark; only the load moves between them.
 const proxies: Partial<Record<Mode, { child: ChildProcess; url: string }>> = {};
 try {
   for (const mode of ['on', 'off', 'control'] as const) {
