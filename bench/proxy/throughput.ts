@@ -11,6 +11,8 @@
 //
 //   node --import tsx bench/proxy/throughput.ts [--runs 10] [--sim-runs 20] [--duration 5] [--warmup 3] [--connections 64]
 //
+// --warmup is the length of one warm-up load; each proxy gets 4 of them, in turns, before measuring.
+//
 // Writes bench/proxy/results.json. "on" = the full pipeline (recorder, plugin, OTLP export every 10 s to
 // the embedded aggregator in the primary); "off" = `metrics_export.enabled: false` (no recorder, no plugin).
 
@@ -155,7 +157,7 @@ const median = (xs: number[]) => {
 execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: 'inherit' });
 const fake = await startChild(['bench/proxy/fake-llm-process.ts'], /FAKE_LLM_URL (\S+)/);
 const fakeUrl = fake.match[1]!;
-type Mode = 'on' | 'off' | 'control';
+type Mode = 'on' | 'off';
 const runs: {
   mode: Mode;
   run: number;
@@ -178,7 +180,7 @@ const simultaneous: {
   non2xx: number;
 }[] = [];
 // The proxies run for the whole benchmark; only the load moves between them.
-const proxies: Partial<Record<Mode, { child: ChildProcess; url: string }>> = {};
+const proxies: Partial<Record<Mode | 'control', { child: ChildProcess; url: string }>> = {};
 try {
   for (const mode of ['on', 'off', 'control'] as const) {
     const p = await startChild(
