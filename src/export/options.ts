@@ -57,6 +57,12 @@ export interface WorkerMetricsOptions {
   temporality?: ExportTemporality;
   /** Bound of the retry queue, in data points (delta only). Default 100000. */
   maxQueuedPoints?: number;
+  /**
+   * Send the OTLP requests from a worker thread (the batch is serialized here, sent there with the
+   * SDK's node:http transport), so the HTTP client never runs in the thread that serves requests.
+   * Default true; false: the SDK's OTLPMetricExporter in this thread.
+   */
+  exportThread?: boolean;
   /** Install SIGTERM/SIGINT handlers and a beforeExit hook that flush. Default true. */
   handleSignals?: boolean;
   /** Called first when SIGTERM/SIGINT triggers the shutdown (stop taking work); awaited within `shutdownTimeoutMillis`. */
@@ -85,6 +91,7 @@ export interface WorkerMetricsConfig {
   exportTimeoutMillis: number;
   temporality: ExportTemporality;
   maxQueuedPoints: number;
+  exportThread: boolean;
   handleSignals: boolean;
   onSignal: ((signal: NodeJS.Signals) => void | Promise<void>) | undefined;
   shutdownTimeoutMillis: number;
@@ -138,6 +145,7 @@ const optionsSchema = z
     exportTimeoutMillis: positiveMillis.optional(),
     temporality: z.enum(['delta', 'cumulative']).optional(),
     maxQueuedPoints: z.number().int('must be an integer').nonnegative('must be >= 0').optional(),
+    exportThread: z.boolean().optional(),
     handleSignals: z.boolean().optional(),
     onSignal: z
       .custom<(signal: NodeJS.Signals) => void | Promise<void>>(
@@ -322,6 +330,7 @@ export function resolveWorkerMetricsConfig(
     exportTimeoutMillis: explicitTimeout ?? Math.min(DEFAULT_EXPORT_TIMEOUT_MILLIS, exportIntervalMillis),
     temporality: o.temporality ?? temporalityFromEnv(env) ?? 'delta',
     maxQueuedPoints: o.maxQueuedPoints ?? DEFAULT_MAX_QUEUED_POINTS,
+    exportThread: o.exportThread ?? true,
     handleSignals: o.handleSignals ?? true,
     onSignal: o.onSignal,
     shutdownTimeoutMillis: o.shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,

@@ -1,5 +1,5 @@
 // One call that starts a worker's metrics pipeline: identity (Resource), views, the real OTLP/HTTP
-// exporter behind a retry queue, the real periodic reader, self-metrics, and flush on exit.
+// exporter (its HTTP client in a worker thread) behind a retry queue, the real periodic reader, self-metrics, and flush on exit.
 
 import { diag, DiagConsoleLogger, DiagLogLevel, type Meter } from '@opentelemetry/api';
 import {
@@ -25,6 +25,7 @@ import {
   type RequestTracker,
 } from './request-tracker.js';
 import { RetryingMetricExporter, type ExportStats } from './retrying-exporter.js';
+import { ThreadedMetricExporter } from './threaded-exporter.js';
 import { registerSelfMetrics, SELF_METER_NAME } from './self-metrics.js';
 import { installSignalHandlers } from './signals.js';
 
@@ -63,6 +64,16 @@ const DIAG_LEVEL: Record<DiagLevelName, DiagLogLevel> = {
 };
 
 function createOtlpExporter(config: WorkerMetricsConfig, tracker: RequestTracker): PushMetricExporter {
+  if (config.exportThread) {
+    return new ThreadedMetricExporter({
+      url: config.endpoint,
+      headers: config.headers,
+      timeoutMillis: config.timeoutMillis,
+      compression: config.compression,
+      protocol: config.protocol,
+      tracker,
+    });
+  }
   const options = {
     url: config.endpoint,
     headers: { ...config.headers },

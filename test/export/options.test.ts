@@ -37,12 +37,19 @@ describe('defaults', () => {
       exportTimeoutMillis: 10_000,
       temporality: 'delta',
       maxQueuedPoints: 100_000,
+      exportThread: true,
       handleSignals: true,
       shutdownTimeoutMillis: 5_000,
       diagLogLevel: undefined,
       views: [],
     });
     expect(c.endpoint).toBe(DEFAULT_ENDPOINT);
+  });
+
+  it('exportThread: false sends from the calling thread; a non-boolean is refused, naming the key', () => {
+    expect(resolve({ exportThread: false }).exportThread).toBe(false);
+    const e = errorOf(() => resolve({ exportThread: 'yes' as unknown as boolean }));
+    expect(e.key).toBe('exportThread');
   });
 
   it('the export timeout follows a shorter interval', () => {

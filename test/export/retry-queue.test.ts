@@ -1,5 +1,6 @@
 // The retry queue around the real OTLP exporter, against the real test receiver: order, bound, drop
-// counting, and what each kind of failure does to the data.
+// counting, and what each kind of failure does to the data. Run with both inner exporters: the SDK's
+// OTLPMetricExporter in this thread, and the pipeline's default, the SDK's transport in the export thread.
 
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,7 @@ import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import { RetryingMetricExporter, countPoints, dropOldestPoints } from '../../src/export/retrying-exporter.js';
 import { createRequestTracker, trackingAgentFactory } from '../../src/export/request-tracker.js';
 import { classifyExportFailure } from '../../src/export/classify.js';
+import { ThreadedMetricExporter } from '../../src/export/threaded-exporter.js';
 import type { ExportTemporality } from '../../src/export/options.js';
 import { startReceiver, type ReceivedRequest, type TestReceiver } from './support/receiver.js';
 
@@ -36,16 +38,26 @@ afterEach(async () => {
   receiver = undefined;
 });
 
+type Inner = 'sdk exporter' | 'export thread';
+
 function rig(
   url: string,
-  opts: { temporality?: ExportTemporality; max?: number; timeoutMillis?: number } = {},
+  opts: { temporality?: ExportTemporality; max?: number; timeoutMillis?: number; inner?: Inner } = {},
 ): Rig {
   const tracker = createRequestTracker();
-  const inner = new OTLPMetricExporter({
-    url,
-    timeoutMillis: opts.timeoutMillis ?? 300, // shorter than the exporter's first backoff: its own retry gives up at once
-    httpAgentOptions: trackingAgentFactory(tracker),
-  });
+  // shorter than the exporter's first backoff: its own retry gives up at once
+  const timeoutMillis = opts.timeoutMillis ?? 300;
+  const inner =
+    opts.inner === 'export thread'
+      ? new ThreadedMetricExporter({
+          url,
+          headers: {},
+          timeoutMillis,
+          compression: 'none',
+          protocol: 'http/json',
+          tracker,
+        })
+      : new OTLPMetricExporter({ url, timeoutMillis, httpAgentOptions: trackingAgentFactory(tracker) });
   const exporter = new RetryingMetricExporter({
     inner,
     tracker,
@@ -102,112 +114,115 @@ function qValues(req: ReceivedRequest): Record<string, number> {
   return out;
 }
 
-describe('retry queue around the real OTLP exporter', () => {
-  it('keeps batches that failed with 503 and resends them oldest first, before the current batch', async () => {
-    receiver = await startReceiver();
-    const r = rig(receiver.url);
-    receiver.behaviour = { kind: 'status', status: 503 };
-    // The reader is told "done" at once: the batch is in the queue's custody.
-    expect((await r.exportAndFlush(await r.batch({ a: 1 }))).code).toBe(ExportResultCode.SUCCESS);
-    await r.exportAndFlush(await r.batch({ a: 10 }));
-    expect(r.exporter.stats()).toMatchObject({ pointsQueued: 2, batchesQueued: 2 });
-    expect(r.exporter.stats().requests.retryable).toBeGreaterThanOrEqual(2);
+describe.each(['sdk exporter', 'export thread'] as const)(
+  'retry queue around the real OTLP exporter (%s)',
+  (inner) => {
+    it('keeps batches that failed with 503 and resends them oldest first, before the current batch', async () => {
+      receiver = await startReceiver();
+      const r = rig(receiver.url, { inner });
+      receiver.behaviour = { kind: 'status', status: 503 };
+      // The reader is told "done" at once: the batch is in the queue's custody.
+      expect((await r.exportAndFlush(await r.batch({ a: 1 }))).code).toBe(ExportResultCode.SUCCESS);
+      await r.exportAndFlush(await r.batch({ a: 10 }));
+      expect(r.exporter.stats()).toMatchObject({ pointsQueued: 2, batchesQueued: 2 });
+      expect(r.exporter.stats().requests.retryable).toBeGreaterThanOrEqual(2);
 
-    receiver.behaviour = { kind: 'accept' };
-    await r.exportAndFlush(await r.batch({ a: 100 }));
-    const accepted = receiver.requests.filter((q) => q.status === 200).map(qValues);
-    expect(accepted).toEqual([{ a: 1 }, { a: 10 }, { a: 100 }]);
-    expect(r.exporter.stats()).toMatchObject({ pointsQueued: 0, batchesQueued: 0, pointsExported: 3 });
-  });
+      receiver.behaviour = { kind: 'accept' };
+      await r.exportAndFlush(await r.batch({ a: 100 }));
+      const accepted = receiver.requests.filter((q) => q.status === 200).map(qValues);
+      expect(accepted).toEqual([{ a: 1 }, { a: 10 }, { a: 100 }]);
+      expect(r.exporter.stats()).toMatchObject({ pointsQueued: 0, batchesQueued: 0, pointsExported: 3 });
+    });
 
-  it('bounds the queue in data points: overflow drops the oldest points and counts them as queue_full', async () => {
-    receiver = await startReceiver();
-    const url = receiver.url;
-    await receiver.stop(); // connection refused
-    const r = rig(url, { max: 4 });
-    for (const i of [1, 2, 3]) await r.exportAndFlush(await r.batch({ a: i, b: 10 * i, c: 100 * i }));
-    // [b1(3)] -> [b1(3), b2(3)]: 2 oldest dropped -> [b1(c), b2(3), b3(3)]: b1 and b2's a, b dropped.
-    const s = r.exporter.stats();
-    expect(s.pointsDropped.queue_full).toBe(5);
-    expect(s.pointsQueued).toBe(4);
-    expect(s.requests.retryable).toBeGreaterThanOrEqual(3);
+    it('bounds the queue in data points: overflow drops the oldest points and counts them as queue_full', async () => {
+      receiver = await startReceiver();
+      const url = receiver.url;
+      await receiver.stop(); // connection refused
+      const r = rig(url, { max: 4, inner });
+      for (const i of [1, 2, 3]) await r.exportAndFlush(await r.batch({ a: i, b: 10 * i, c: 100 * i }));
+      // [b1(3)] -> [b1(3), b2(3)]: 2 oldest dropped -> [b1(c), b2(3), b3(3)]: b1 and b2's a, b dropped.
+      const s = r.exporter.stats();
+      expect(s.pointsDropped.queue_full).toBe(5);
+      expect(s.pointsQueued).toBe(4);
+      expect(s.requests.retryable).toBeGreaterThanOrEqual(3);
 
-    await receiver.start(); // same port
-    await r.exportAndFlush(await r.batch({}));
-    expect(receiver.totals('q_total', '')).toEqual(
-      new Map([
-        ['{"k":"c"}', 200 + 300],
-        ['{"k":"a"}', 3],
-        ['{"k":"b"}', 30],
-      ]),
-    );
-    expect(receiver.requests.filter((q) => q.status === 200).map(qValues)).toEqual([
-      { c: 200 },
-      { a: 3, b: 30, c: 300 },
-    ]);
-  });
+      await receiver.start(); // same port
+      await r.exportAndFlush(await r.batch({}));
+      expect(receiver.totals('q_total', '')).toEqual(
+        new Map([
+          ['{"k":"c"}', 200 + 300],
+          ['{"k":"a"}', 3],
+          ['{"k":"b"}', 30],
+        ]),
+      );
+      expect(receiver.requests.filter((q) => q.status === 200).map(qValues)).toEqual([
+        { c: 200 },
+        { a: 3, b: 30, c: 300 },
+      ]);
+    });
 
-  it('drops a batch the endpoint rejects for good (400), counts it as rejected, and moves on', async () => {
-    receiver = await startReceiver();
-    const r = rig(receiver.url);
-    receiver.behaviour = { kind: 'status', status: 400 };
-    await r.exportAndFlush(await r.batch({ a: 1, b: 2 }));
-    expect(r.exporter.stats()).toMatchObject({ pointsQueued: 0, requests: { rejected: 1 } });
-    expect(r.exporter.stats().pointsDropped.rejected).toBe(2);
+    it('drops a batch the endpoint rejects for good (400), counts it as rejected, and moves on', async () => {
+      receiver = await startReceiver();
+      const r = rig(receiver.url, { inner });
+      receiver.behaviour = { kind: 'status', status: 400 };
+      await r.exportAndFlush(await r.batch({ a: 1, b: 2 }));
+      expect(r.exporter.stats()).toMatchObject({ pointsQueued: 0, requests: { rejected: 1 } });
+      expect(r.exporter.stats().pointsDropped.rejected).toBe(2);
 
-    receiver.behaviour = { kind: 'accept' };
-    await r.exportAndFlush(await r.batch({ a: 10 }));
-    expect(receiver.requests.map((q) => q.status)).toEqual([400, 200]); // never resent
-    expect(receiver.totals('q_total', '')).toEqual(new Map([['{"k":"a"}', 10]]));
-  });
+      receiver.behaviour = { kind: 'accept' };
+      await r.exportAndFlush(await r.batch({ a: 10 }));
+      expect(receiver.requests.map((q) => q.status)).toEqual([400, 200]); // never resent
+      expect(receiver.totals('q_total', '')).toEqual(new Map([['{"k":"a"}', 10]]));
+    });
 
-  it('does not resend after a timeout once the body was sent (ambiguous), and counts it', async () => {
-    receiver = await startReceiver();
-    const r = rig(receiver.url, { timeoutMillis: 300 });
-    receiver.behaviour = { kind: 'hang' };
-    await r.exportAndFlush(await r.batch({ a: 1 }));
-    expect(r.exporter.stats()).toMatchObject({ pointsQueued: 0, requests: { ambiguous: 1 } });
-    expect(r.exporter.stats().pointsDropped.ambiguous).toBe(1);
+    it('does not resend after a timeout once the body was sent (ambiguous), and counts it', async () => {
+      receiver = await startReceiver();
+      const r = rig(receiver.url, { timeoutMillis: 300, inner });
+      receiver.behaviour = { kind: 'hang' };
+      await r.exportAndFlush(await r.batch({ a: 1 }));
+      expect(r.exporter.stats()).toMatchObject({ pointsQueued: 0, requests: { ambiguous: 1 } });
+      expect(r.exporter.stats().pointsDropped.ambiguous).toBe(1);
 
-    receiver.behaviour = { kind: 'accept' };
-    await r.exportAndFlush(await r.batch({ a: 10 }));
-    expect(receiver.requests.length).toBe(2); // the hung request reached the receiver once, and only once
-    expect(qValues(receiver.requests[0]!)).toEqual({ a: 1 });
-    expect(receiver.totals('q_total', '')).toEqual(new Map([['{"k":"a"}', 10]]));
-  });
+      receiver.behaviour = { kind: 'accept' };
+      await r.exportAndFlush(await r.batch({ a: 10 }));
+      expect(receiver.requests.length).toBe(2); // the hung request reached the receiver once, and only once
+      expect(qValues(receiver.requests[0]!)).toEqual({ a: 1 });
+      expect(receiver.totals('q_total', '')).toEqual(new Map([['{"k":"a"}', 10]]));
+    });
 
-  it('keeps a batch whose body could not be fully sent before the timeout (retryable, not ambiguous)', async () => {
-    // A TCP server that accepts and never reads: a body larger than the socket buffers never finishes.
-    const sink = net.createServer({ pauseOnConnect: true }, () => {});
-    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = (sink.address() as AddressInfo).port;
-      const r = rig(`http://127.0.0.1:${port}/v1/metrics`, { timeoutMillis: 400 });
-      const values: Record<string, number> = {};
-      for (let i = 0; i < 40_000; i++) values[`user-${i}-${'x'.repeat(40)}`] = 1; // ~8 MB of JSON
-      const big = await r.batch(values);
-      await r.exportAndFlush(big);
-      expect(r.exporter.stats()).toMatchObject({
-        pointsQueued: 40_000,
-        requests: { retryable: 1, ambiguous: 0 },
-        pointsDropped: { ambiguous: 0 },
-      });
-    } finally {
-      sink.close();
-    }
-  });
+    it('keeps a batch whose body could not be fully sent before the timeout (retryable, not ambiguous)', async () => {
+      // A TCP server that accepts and never reads: a body larger than the socket buffers never finishes.
+      const sink = net.createServer({ pauseOnConnect: true }, () => {});
+      await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (sink.address() as AddressInfo).port;
+        const r = rig(`http://127.0.0.1:${port}/v1/metrics`, { timeoutMillis: 400, inner });
+        const values: Record<string, number> = {};
+        for (let i = 0; i < 40_000; i++) values[`user-${i}-${'x'.repeat(40)}`] = 1; // ~8 MB of JSON
+        const big = await r.batch(values);
+        await r.exportAndFlush(big);
+        expect(r.exporter.stats()).toMatchObject({
+          pointsQueued: 40_000,
+          requests: { retryable: 1, ambiguous: 0 },
+          pointsDropped: { ambiguous: 0 },
+        });
+      } finally {
+        sink.close();
+      }
+    });
 
-  it('with cumulative temporality queues nothing (the next export carries the totals) and reports the failure', async () => {
-    receiver = await startReceiver();
-    const r = rig(receiver.url, { temporality: 'cumulative' });
-    receiver.behaviour = { kind: 'status', status: 503 };
-    expect((await r.exportAndFlush(await r.batch({ a: 1 }))).code).toBe(ExportResultCode.FAILED);
-    expect(r.exporter.stats()).toMatchObject({ pointsQueued: 0, requests: { retryable: 1 } });
-    receiver.behaviour = { kind: 'accept' };
-    expect((await r.exportAndFlush(await r.batch({ a: 10 }))).code).toBe(ExportResultCode.SUCCESS);
-    expect(receiver.requests.filter((q) => q.status === 200).map(qValues)).toEqual([{ a: 11 }]);
-  });
-});
+    it('with cumulative temporality queues nothing (the next export carries the totals) and reports the failure', async () => {
+      receiver = await startReceiver();
+      const r = rig(receiver.url, { temporality: 'cumulative', inner });
+      receiver.behaviour = { kind: 'status', status: 503 };
+      expect((await r.exportAndFlush(await r.batch({ a: 1 }))).code).toBe(ExportResultCode.FAILED);
+      expect(r.exporter.stats()).toMatchObject({ pointsQueued: 0, requests: { retryable: 1 } });
+      receiver.behaviour = { kind: 'accept' };
+      expect((await r.exportAndFlush(await r.batch({ a: 10 }))).code).toBe(ExportResultCode.SUCCESS);
+      expect(receiver.requests.filter((q) => q.status === 200).map(qValues)).toEqual([{ a: 11 }]);
+    });
+  },
+);
 
 describe('failure classification', () => {
   const sent = { bodySent: true, status: undefined };

@@ -223,6 +223,13 @@ export class TestReceiver {
     return out;
   }
 
+  /** Sum over every instance and attribute set of one metric. */
+  metricTotal(metric: string): number {
+    let t = 0;
+    for (const s of this.series.values()) if (s.metric === metric) t += s.value;
+    return t;
+  }
+
   /** Sum over attribute sets of one metric for one instance. */
   total(metric: string, instanceId: string): number {
     let t = 0;
