@@ -78,16 +78,61 @@ class RequestMetricsImpl implements RequestMetrics {
     init: RequestMetricsInit,
   ) {
     this.now = init.now ?? Date.now;
+    // Every field from the start: the object keeps one shape while the request fills it in (no
+    // property additions, so no hidden-class transitions or property-store growth per request).
     this.event = {
       route: init.route,
       clientIp: init.clientIp,
       userAgent: init.userAgent,
-      timings: { startTime: init.startTime ?? this.now() },
+      metadata: undefined,
+      tags: undefined,
+      hashedApiKey: undefined,
+      apiKey: undefined,
+      apiKeyAlias: undefined,
+      team: undefined,
+      teamAlias: undefined,
+      user: undefined,
+      userEmail: undefined,
+      endUser: undefined,
+      orgId: undefined,
+      orgAlias: undefined,
+      requestedModel: undefined,
+      model: undefined,
+      modelId: undefined,
+      apiBase: undefined,
+      apiProvider: undefined,
+      operation: undefined,
+      stream: undefined,
+      usage: undefined,
+      responseCost: undefined,
+      cacheHit: undefined,
+      error: undefined,
+      rateLimits: undefined,
+      budgets: undefined,
+      timings: {
+        startTime: init.startTime ?? this.now(),
+        apiCallStartTime: undefined,
+        completionStartTime: undefined,
+        endTime: undefined,
+        queueTimeSeconds: undefined,
+        overheadMs: undefined,
+      },
     };
   }
 
+  /** Object.assign's semantics (a field present in `identity` is copied, even when undefined), field by field. */
   identify(identity: RequestIdentity): void {
-    Object.assign(this.event, identity);
+    const e = this.event;
+    if ('hashedApiKey' in identity) e.hashedApiKey = identity.hashedApiKey;
+    if ('apiKey' in identity) e.apiKey = identity.apiKey;
+    if ('apiKeyAlias' in identity) e.apiKeyAlias = identity.apiKeyAlias;
+    if ('team' in identity) e.team = identity.team;
+    if ('teamAlias' in identity) e.teamAlias = identity.teamAlias;
+    if ('user' in identity) e.user = identity.user;
+    if ('userEmail' in identity) e.userEmail = identity.userEmail;
+    if ('endUser' in identity) e.endUser = identity.endUser;
+    if ('orgId' in identity) e.orgId = identity.orgId;
+    if ('orgAlias' in identity) e.orgAlias = identity.orgAlias;
   }
 
   readEndUser(request: { headers?: HeaderBag; body?: unknown }, opts?: EndUserSourceOptions): void {

@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { setupMetrics } from '../../src/record/setup.js';
 import { litellmMetricsPlugin } from '../../src/integrations/fastify-plugin.js';
-import { usageFromOpenAi } from '../../src/integrations/request-metrics.js';
+import { createRequestMetrics, usageFromOpenAi } from '../../src/integrations/request-metrics.js';
 import { inProcess, type InProcess } from '../support/in-process.js';
 import { parseExposition, total } from '../proxy/support/harness.js';
 
@@ -145,5 +145,22 @@ describe('litellmMetricsPlugin', () => {
     const a = Fastify();
     await expect(a.register(litellmMetricsPlugin, {} as never).ready()).rejects.toThrow(/recorder/);
     await a.close();
+  });
+
+  it("the helper's identify copies the fields given (an explicit undefined too) and keeps the others", () => {
+    const setup = setupMetrics();
+    const recorder = setup.createRecorder(inProcess(setup.views).provider);
+    const m = createRequestMetrics(recorder, { route: '/v1/chat/completions', startTime: 1 });
+    m.readEndUser({ headers: { 'x-litellm-end-user-id': 'eu-1' } });
+    m.identify({ team: 't1', user: 'u1' });
+    m.identify({ user: undefined, apiKeyAlias: 'alias' });
+    expect(m.event).toMatchObject({
+      endUser: 'eu-1',
+      team: 't1',
+      apiKeyAlias: 'alias',
+      route: '/v1/chat/completions',
+    });
+    expect(m.event.user).toBeUndefined();
+    expect(m.event.timings?.startTime).toBe(1);
   });
 });
