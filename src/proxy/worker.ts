@@ -65,6 +65,7 @@ export async function startProxyWorker(spec: WorkerSpec, config?: ProxyConfig): 
         exportIntervalMillis: ex.exportIntervalMillis,
         temporality: ex.temporality,
         protocol: ex.protocol,
+        exportThread: ex.exportThread,
         handleSignals: false,
       })
     : undefined;

@@ -68,6 +68,7 @@ describe('proxy config', () => {
     expect(c.virtualKeys[0]).toMatchObject({ key: 'sk-v', teamId: 't', maxBudget: 5 });
     expect(c.metricsExport).toMatchObject({
       endpoint: undefined,
+      exportThread: true,
       aggregatorOtlpPort: 4318,
       aggregatorPrometheusPort: 8889,
     });
@@ -113,6 +114,11 @@ describe('proxy config', () => {
       'URL',
     ],
     [
+      { ...base(), litellm_settings: { metrics_export: { export_thread: 'no' } } },
+      'litellm_settings.metrics_export.export_thread',
+      'boolean',
+    ],
+    [
       { ...base(), general_settings: { virtual_keys: [{ key: 'sk-v' }] } },
       'general_settings.master_key',
       'required when virtual_keys',
@@ -127,6 +133,16 @@ describe('proxy config', () => {
     expect(e.key).toBe(key);
     expect(e.reason).toContain(reason);
     expect(e.message).toContain(key);
+  });
+
+  it('metrics_export.export_thread: false reaches the worker options', () => {
+    const c = parseProxyConfig(
+      { ...base(), litellm_settings: { metrics_export: { export_thread: false } } },
+      {
+        TEST_KEY: 'k',
+      },
+    );
+    expect(c.metricsExport.exportThread).toBe(false);
   });
 
   it('names the key whose environment variable is missing', () => {
