@@ -18,12 +18,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { stringify } from 'yaml';
+import { benchConfig, load, REPO, startChild } from './harness.js';
 
-const REPO = resolve(import.meta.dirname, '../..');
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '90' },
@@ -34,63 +32,6 @@ const { values } = parseArgs({
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
 const TOP = Number(values.top);
-
-function startChild(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`not ready in 60 s: ${args.join(' ')}\n${out}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(t);
-        res({ child, match: m });
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => rej(new Error(`exited ${code}: ${out}`)));
-  });
-}
-
-function config(dir: string, fakeUrl: string, enabled: boolean): string {
-  const file = join(dir, `${enabled ? 'on' : 'off'}.yaml`);
-  writeFileSync(
-    file,
-    stringify({
-      model_list: [
-        {
-          model_name: 'gpt-4o',
-          litellm_params: {
-            model: 'openai/gpt-4o',
-            api_base: fakeUrl,
-            input_cost_per_token: 0.0000025,
-            output_cost_per_token: 0.00001,
-          },
-        },
-      ],
-      litellm_settings: {
-        metrics_export: { enabled, aggregator_otlp_port: 0, aggregator_prometheus_port: 0 },
-      },
-      general_settings: { master_key: 'sk-bench' },
-    }),
-  );
-  return file;
-}
-
-const load = (url: string, seconds: number) =>
-  autocannon({
-    url: `${url}/v1/chat/completions`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
-    body: JSON.stringify({
-      model: 'gpt-4o',
-      messages: [{ role: 'user', content: 'Hello, how are you?' }],
-      max_tokens: 16,
-    }),
-    connections: 64,
-    duration: seconds,
-  });
 
 function category(sym: string): string {
   if (
@@ -123,7 +64,7 @@ const result: Record<string, unknown> = {
   seconds: SECONDS,
 };
 try {
-  const fake = await startChild(['--import', 'tsx', 'bench/proxy/fake-llm-process.ts'], /FAKE_LLM_URL (\S+)/);
+  const fake = await startChild(['bench/proxy/fake-llm-process.ts'], /FAKE_LLM_URL (\S+)/);
   children.push(fake.child);
   const proxies: Record<'on' | 'off', { child: ChildProcess; url: string }> = {} as never;
   for (const mode of ['on', 'off'] as const) {
@@ -133,7 +74,7 @@ try {
         'dist/cli/main.js',
         'proxy',
         '--config',
-        config(dir, fake.match[1]!, mode === 'on'),
+        benchConfig(fake.match[1]!, mode === 'on'),
         '--host',
         '127.0.0.1',
         '--port',

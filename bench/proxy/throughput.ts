@@ -16,15 +16,13 @@
 // Writes bench/proxy/results.json. "on" = the full pipeline (recorder, plugin, OTLP export every 10 s to
 // the embedded aggregator in the primary); "off" = `metrics_export.enabled: false` (no recorder, no plugin).
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { stringify } from 'yaml';
+import { benchConfig, load, REPO, startChild, stop } from './harness.js';
 
-const REPO = resolve(import.meta.dirname, '../..');
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '10' },
@@ -41,84 +39,6 @@ const DURATION = Number(values.duration);
 const WARMUP = Number(values.warmup);
 const CONNECTIONS = Number(values.connections);
 const WORKERS = Number(values.workers);
-
-function startChild(
-  args: string[],
-  readyPattern: RegExp,
-): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, args[0]!.endsWith('.ts') ? ['--import', 'tsx', ...args] : args, {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`not ready in 60 s: ${args.join(' ')}\n${out}`)), 60_000);
-    const on = (d: Buffer) => {
-      out += d.toString();
-      const m = readyPattern.exec(out);
-      if (m) {
-        clearTimeout(t);
-        res({ child, match: m });
-      }
-    };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => rej(new Error(`exited ${code}: ${out}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((res) => {
-    if (child.exitCode !== null || child.signalCode !== null) return res();
-    const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      res();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-function config(fakeUrl: string, enabled: boolean): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lom-bench-'));
-  const file = join(dir, 'config.yaml');
-  writeFileSync(
-    file,
-    stringify({
-      model_list: [
-        {
-          model_name: 'gpt-4o',
-          litellm_params: {
-            model: 'openai/gpt-4o',
-            api_base: fakeUrl,
-            input_cost_per_token: 0.0000025,
-            output_cost_per_token: 0.00001,
-          },
-        },
-      ],
-      litellm_settings: {
-        metrics_export: { enabled, aggregator_otlp_port: 0, aggregator_prometheus_port: 0 },
-      },
-      general_settings: { master_key: 'sk-bench' },
-    }),
-  );
-  return file;
-}
-
-async function load(url: string, seconds: number): Promise<autocannon.Result> {
-  return autocannon({
-    url: `${url}/v1/chat/completions`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
-    body: JSON.stringify({
-      model: 'gpt-4o',
-      messages: [{ role: 'user', content: 'Hello, how are you?' }],
-      max_tokens: 16,
-    }),
-    connections: CONNECTIONS,
-    duration: seconds,
-  });
-}
 
 /** CPU seconds (user + system) of a process and all its descendants, from /proc (Linux). */
 function treeCpuSeconds(root: number): number {
@@ -188,7 +108,7 @@ try {
         'dist/cli/main.js',
         'proxy',
         '--config',
-        config(fakeUrl, mode === 'on'), // control: a second proxy with metrics off
+        benchConfig(fakeUrl, mode === 'on'), // control: a second proxy with metrics off
         '--host',
         '127.0.0.1',
         '--port',
@@ -202,7 +122,7 @@ try {
   }
   // V8 keeps optimizing a proxy for a minute or more of load: warm each one well before measuring.
   for (let round = 0; round < 4; round++)
-    for (const mode of ['on', 'off', 'control'] as const) await load(proxies[mode]!.url, WARMUP);
+    for (const mode of ['on', 'off', 'control'] as const) await load(proxies[mode]!.url, WARMUP, CONNECTIONS);
   // Simultaneous pairs first, while the three proxies are equally warm: on || off, then control || off.
   for (let run = 0; run < SIM_RUNS; run++) {
     for (const a of ['on', 'control'] as const) {
@@ -210,7 +130,10 @@ try {
       const pb = proxies.off!;
       const cpuA0 = treeCpuSeconds(pa.child.pid!);
       const cpuB0 = treeCpuSeconds(pb.child.pid!);
-      const [ra, rb] = await Promise.all([load(pa.url, DURATION), load(pb.url, DURATION)]);
+      const [ra, rb] = await Promise.all([
+        load(pa.url, DURATION, CONNECTIONS),
+        load(pb.url, DURATION, CONNECTIONS),
+      ]);
       const cpuA = treeCpuSeconds(pa.child.pid!) - cpuA0;
       const cpuB = treeCpuSeconds(pb.child.pid!) - cpuB0;
       const pair = {
@@ -235,7 +158,7 @@ try {
       const { child, url } = proxies[mode]!;
       const cpu0 = treeCpuSeconds(child.pid!);
       const load0 = loadavg()[0]!;
-      const r = await load(url, DURATION);
+      const r = await load(url, DURATION, CONNECTIONS);
       const cpu = treeCpuSeconds(child.pid!) - cpu0;
       const cpuMsPerRequest = (cpu * 1000) / Math.max(1, r.requests.total);
       runs.push({
