@@ -1,5 +1,6 @@
 // One call that starts a worker's metrics pipeline: identity (Resource), views, the real OTLP/HTTP
-// exporter (its HTTP client in a worker thread) behind a retry queue, the real periodic reader, self-metrics, and flush on exit.
+// exporter (its HTTP client in a worker thread) behind a retry queue, the real periodic reader,
+// self-metrics, and flush on exit.
 
 import { diag, DiagConsoleLogger, DiagLogLevel, type Meter } from '@opentelemetry/api';
 import {

@@ -5,8 +5,8 @@
 // with the SDK's node:http transport. The outcome comes back with what the request tracker saw, so
 // the retry queue classifies failures as before. Why: docs/export.md ("The export thread").
 //
-// The thread starts at the first export and is started again after it died (an export in flight
-// then fails as retryable: nothing reached the endpoint that the tracker could confirm).
+// The thread starts at the first export and is started again after it died. An export the dead
+// thread had not started sending fails as retryable; one whose request had started, as ambiguous.
 
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -97,9 +97,16 @@ export class ThreadedMetricExporter implements PushMetricExporter {
       resultCallback({ code: ExportResultCode.FAILED, error: new Error('Nothing to send') });
       return;
     }
+    let worker: Worker;
+    try {
+      worker = this.thread();
+    } catch (e) {
+      if (this.tracker) this.tracker.last = undefined;
+      resultCallback({ code: ExportResultCode.FAILED, error: e as Error }); // retryable: nothing sent
+      return;
+    }
     const id = this.nextId++;
     this.pending.set(id, resultCallback);
-    const worker = this.thread();
     worker.ref(); // an export in flight keeps the process alive, as the stock exporter's socket does
     const copy = new Uint8Array(body); // its own buffer, moved to the thread
     worker.postMessage({ type: 'export', id, body: copy } satisfies ExportThreadRequest, [copy.buffer]);
