@@ -19,12 +19,7 @@ import {
   ProtobufMetricsSerializer,
 } from '@opentelemetry/otlp-transformer';
 import type { ExportResult } from '@opentelemetry/core';
-import {
-  createRequestTracker,
-  tlsOptionsFromEnv,
-  trackingAgentFactory,
-  type RequestObservation,
-} from './request-tracker.js';
+import { createRequestTracker, otlpHttpExporterOptions, type RequestObservation } from './request-tracker.js';
 import type { ExportThreadData, ExportThreadReply, ExportThreadRequest } from './threaded-exporter.js';
 
 const data = workerData as ExportThreadData;
@@ -47,14 +42,12 @@ Object.defineProperty(tracker, 'last', {
 const proto = data.protocol === 'http/protobuf';
 const responses = proto ? ProtobufMetricsSerializer : JsonMetricsSerializer;
 // the same conversion of options (and OTEL_EXPORTER_OTLP_* env) the SDK's OTLPMetricExporter makes
+// (TLS buffers arrive as Uint8Array: Buffers again for the agent)
+const asBuffer = (v: unknown) => (v instanceof Uint8Array ? Buffer.from(v) : v) as Buffer | undefined;
+const tls = { ca: asBuffer(data.tls.ca), cert: asBuffer(data.tls.cert), key: asBuffer(data.tls.key) };
+for (const k of ['ca', 'cert', 'key'] as const) if (tls[k] === undefined) delete tls[k];
 const config = convertLegacyHttpOptions(
-  {
-    url: data.url,
-    headers: data.headers,
-    timeoutMillis: data.timeoutMillis,
-    compression: data.compression,
-    httpAgentOptions: trackingAgentFactory(tracker, tlsOptionsFromEnv(process.env)),
-  } as Parameters<typeof convertLegacyHttpOptions>[0],
+  otlpHttpExporterOptions(data, tracker, tls) as Parameters<typeof convertLegacyHttpOptions>[0],
   'METRICS',
   'v1/metrics',
   { 'Content-Type': proto ? 'application/x-protobuf' : 'application/json' },

@@ -21,8 +21,8 @@ import {
 import { buildWorkerResource } from './resource.js';
 import {
   createRequestTracker,
+  otlpHttpExporterOptions,
   tlsOptionsFromEnv,
-  trackingAgentFactory,
   type RequestTracker,
 } from './request-tracker.js';
 import { RetryingMetricExporter, type ExportStats } from './retrying-exporter.js';
@@ -65,24 +65,20 @@ const DIAG_LEVEL: Record<DiagLevelName, DiagLogLevel> = {
 };
 
 function createOtlpExporter(config: WorkerMetricsConfig, tracker: RequestTracker): PushMetricExporter {
-  if (config.exportThread) {
-    return new ThreadedMetricExporter({
-      url: config.endpoint,
-      headers: config.headers,
-      timeoutMillis: config.timeoutMillis,
-      compression: config.compression,
-      protocol: config.protocol,
-      tracker,
-    });
-  }
-  const options = {
+  const target = {
     url: config.endpoint,
-    headers: { ...config.headers },
+    headers: config.headers,
     timeoutMillis: config.timeoutMillis,
     compression: config.compression,
-    // Our agent (keep-alive, TLS from the standard env vars) lets failures be classified.
-    httpAgentOptions: trackingAgentFactory(tracker, tlsOptionsFromEnv(process.env)),
-  } as ConstructorParameters<typeof OTLPJsonMetricExporter>[0];
+  };
+  // read here, at start, so that an unreadable certificate file is an ExportConfigError now
+  const tls = tlsOptionsFromEnv(process.env);
+  if (config.exportThread) {
+    return new ThreadedMetricExporter({ ...target, protocol: config.protocol, tls, tracker });
+  }
+  const options = otlpHttpExporterOptions(target, tracker, tls) as ConstructorParameters<
+    typeof OTLPJsonMetricExporter
+  >[0];
   return config.protocol === 'http/protobuf'
     ? new OTLPProtoMetricExporter(options)
     : new OTLPJsonMetricExporter(options);

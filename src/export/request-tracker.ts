@@ -90,3 +90,35 @@ export function trackingAgentFactory(
     return agent;
   };
 }
+
+/** Where and how the OTLP/HTTP requests go, as the pipeline resolved it. */
+export interface OtlpHttpTarget {
+  url: string;
+  headers: Record<string, string>;
+  timeoutMillis: number;
+  compression: 'gzip' | 'none';
+}
+
+/**
+ * The options of the SDK's OTLP/HTTP metric exporters (and of `convertLegacyHttpOptions`), with our
+ * tracking agent: keep-alive, the TLS material read at start, and failures that can be classified.
+ */
+export function otlpHttpExporterOptions(
+  target: OtlpHttpTarget,
+  tracker: RequestTracker,
+  tls: https.AgentOptions,
+): {
+  url: string;
+  headers: Record<string, string>;
+  timeoutMillis: number;
+  compression: 'gzip' | 'none';
+  httpAgentOptions: (protocol: string) => http.Agent;
+} {
+  return {
+    url: target.url,
+    headers: { ...target.headers },
+    timeoutMillis: target.timeoutMillis,
+    compression: target.compression,
+    httpAgentOptions: trackingAgentFactory(tracker, tls),
+  };
+}

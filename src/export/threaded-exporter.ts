@@ -13,16 +13,18 @@ import { fileURLToPath } from 'node:url';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { RequestObservation, RequestTracker } from './request-tracker.js';
-import type { ExportCompression, ExportProtocol } from './options.js';
+import type { AgentOptions } from 'node:https';
+import { diag } from '@opentelemetry/api';
+import type { OtlpHttpTarget, RequestObservation, RequestTracker } from './request-tracker.js';
+import type { ExportProtocol } from './options.js';
+
+const log = diag.createComponentLogger({ namespace: 'litellm-otel/export' });
 
 /** What the export thread is started with. */
-export interface ExportThreadData {
-  url: string;
-  headers: Record<string, string>;
-  timeoutMillis: number;
-  compression: ExportCompression;
+export interface ExportThreadData extends OtlpHttpTarget {
   protocol: ExportProtocol;
+  /** TLS material (read by the caller at start; `tlsOptionsFromEnv`). */
+  tls: Pick<AgentOptions, 'ca' | 'cert' | 'key'>;
 }
 
 export type ExportThreadRequest = { type: 'export'; id: number; body: Uint8Array } | { type: 'shutdown' };
@@ -42,7 +44,9 @@ export type ExportThreadReply =
   | { type: 'sending'; id: number }
   | { type: 'shut' };
 
-export interface ThreadedExporterOptions extends ExportThreadData {
+export interface ThreadedExporterOptions extends Omit<ExportThreadData, 'tls'> {
+  /** TLS material for https endpoints. Default none. */
+  tls?: ExportThreadData['tls'];
   /** Updated with each export's requests, as if they had been made in this thread. */
   tracker?: RequestTracker;
 }
@@ -74,8 +78,8 @@ export class ThreadedMetricExporter implements PushMetricExporter {
   private stopped = false;
 
   constructor(options: ThreadedExporterOptions) {
-    const { tracker, ...data } = options;
-    this.data = { ...data, headers: { ...data.headers } };
+    const { tracker, tls, ...data } = options;
+    this.data = { ...data, headers: { ...data.headers }, tls: tls ?? {} };
     this.tracker = tracker;
     this.serializer = data.protocol === 'http/protobuf' ? ProtobufMetricsSerializer : JsonMetricsSerializer;
   }
@@ -156,6 +160,7 @@ export class ThreadedMetricExporter implements PushMetricExporter {
     const died = (why: string) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
+      if (!this.stopped) log.warn(`export thread ${why}; it is started again at the next export`);
       for (const id of [...this.pending.keys()]) {
         if (this.tracker) {
           this.tracker.last = this.sending.has(id) ? { bodySent: true, status: undefined } : undefined;

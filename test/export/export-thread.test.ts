@@ -2,6 +2,12 @@
 // started again, and that the pipeline sends the same data with the thread on or off. Real thread, real
 // SDK, real receiver over HTTP.
 
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Worker } from 'node:worker_threads';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
@@ -10,6 +16,7 @@ import { RetryingMetricExporter } from '../../src/export/retrying-exporter.js';
 import { createRequestTracker } from '../../src/export/request-tracker.js';
 import { ThreadedMetricExporter } from '../../src/export/threaded-exporter.js';
 import { startWorkerMetrics } from '../../src/export/pipeline.js';
+import { ExportConfigError } from '../../src/export/options.js';
 import { startReceiver, type TestReceiver } from './support/receiver.js';
 
 class ManualReader extends MetricReader {
@@ -132,5 +139,76 @@ describe('export thread', () => {
       expect(delivered(receiver), `exportThread ${exportThread}`).toBe(7);
       expect(m.exportStats().requests.success).toBe(2);
     }
+  });
+
+  it('TLS: the certificate from OTEL_EXPORTER_OTLP_CERTIFICATE is read at start (an unreadable one is an error naming the variable) and used by the thread', async () => {
+    const saved = process.env.OTEL_EXPORTER_OTLP_CERTIFICATE;
+    cleanups.push(async () => {
+      if (saved === undefined) delete process.env.OTEL_EXPORTER_OTLP_CERTIFICATE;
+      else process.env.OTEL_EXPORTER_OTLP_CERTIFICATE = saved;
+    });
+    for (const exportThread of [true, false]) {
+      process.env.OTEL_EXPORTER_OTLP_CERTIFICATE = '/nonexistent/ca.pem';
+      let error: unknown;
+      try {
+        startWorkerMetrics({
+          endpoint: 'https://127.0.0.1:1/v1/metrics',
+          handleSignals: false,
+          exportThread,
+        });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, `exportThread ${exportThread}`).toBeInstanceOf(ExportConfigError);
+      expect((error as ExportConfigError).key).toBe('OTEL_EXPORTER_OTLP_CERTIFICATE');
+    }
+
+    // a self-signed certificate for 127.0.0.1, trusted only through the variable
+    const dir = mkdtempSync(join(tmpdir(), 'lom-tls-'));
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    let received = 0;
+    const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        received++;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    process.env.OTEL_EXPORTER_OTLP_CERTIFICATE = cert;
+    const m = startWorkerMetrics({
+      endpoint: `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1/metrics`,
+      exportIntervalMillis: 60_000,
+      handleSignals: false,
+    });
+    m.getMeter().createCounter('t_total').add(1);
+    await m.forceFlush();
+    await m.shutdown();
+    expect(received).toBeGreaterThanOrEqual(1);
+    expect(m.exportStats().requests.success).toBeGreaterThanOrEqual(1);
+    expect(m.exportStats().requests.retryable).toBe(0);
   });
 });
