@@ -17,9 +17,15 @@ export type HeaderBag =
 export interface EndUserSourceOptions {
   /** LiteLLM's `user_header_name`: one header name or a list tried in order. */
   userHeaderName?: string | readonly string[];
+  /**
+   * The header bag is a plain object whose names are all lower case, as Node's
+   * `IncomingMessage.headers` and Fastify's `request.headers` are: a missing header is not searched for
+   * under other spellings. Default false (names matched case-insensitively).
+   */
+  headerNamesLowercase?: boolean;
 }
 
-function header(headers: HeaderBag | undefined, name: string): string | undefined {
+function header(headers: HeaderBag | undefined, name: string, lowercase: boolean): string | undefined {
   if (!headers) return undefined;
   const lower = name.toLowerCase();
   let v: string | readonly string[] | undefined;
@@ -30,7 +36,8 @@ function header(headers: HeaderBag | undefined, name: string): string | undefine
   } else {
     const rec = headers as Record<string, string | readonly string[] | undefined>;
     v = rec[lower];
-    if (v === undefined) for (const k of Object.keys(rec)) if (k.toLowerCase() === lower) v = rec[k];
+    if (v === undefined && !lowercase)
+      for (const k of Object.keys(rec)) if (k.toLowerCase() === lower) v = rec[k];
   }
   const s = Array.isArray(v) ? v[0] : (v as string | undefined);
   return typeof s === 'string' && s.trim() !== '' ? s : undefined;
@@ -43,8 +50,11 @@ function asId(v: unknown): string | undefined {
   return undefined;
 }
 
-function asObject(v: unknown): Record<string, unknown> {
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+const NO_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function asObject(v: unknown): Readonly<Record<string, unknown>> {
+  if (v === undefined || v === null) return NO_FIELDS;
+  if (typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
   if (typeof v === 'string') {
     try {
       const parsed: unknown = JSON.parse(v);
@@ -54,7 +64,7 @@ function asObject(v: unknown): Record<string, unknown> {
       // not JSON: no fields
     }
   }
-  return {};
+  return NO_FIELDS;
 }
 
 /** The end-user id of a request, or undefined. Never throws. */
@@ -62,14 +72,21 @@ export function getEndUserId(
   request: { headers?: HeaderBag; body?: unknown },
   opts: EndUserSourceOptions = {},
 ): string | undefined {
+  const headers = request.headers;
+  const lowercase = opts.headerNamesLowercase === true;
   for (const h of STANDARD_CUSTOMER_ID_HEADERS) {
-    const v = header(request.headers, h);
+    const v = header(headers, h, lowercase);
     if (v !== undefined) return v;
   }
   const custom = opts.userHeaderName;
-  for (const h of typeof custom === 'string' ? [custom] : (custom ?? [])) {
-    const v = header(request.headers, h);
+  if (typeof custom === 'string') {
+    const v = header(headers, custom, lowercase);
     if (v !== undefined) return v;
+  } else if (custom !== undefined) {
+    for (const h of custom) {
+      const v = header(headers, h, lowercase);
+      if (v !== undefined) return v;
+    }
   }
   const body = asObject(request.body);
   return (

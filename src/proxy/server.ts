@@ -16,6 +16,7 @@ import Fastify, {
 import type { Recorder } from '../record/recorder.js';
 import type { RequestError } from '../record/event.js';
 import { litellmMetricsPlugin } from '../integrations/fastify-plugin.js';
+import type { EndUserSourceOptions } from '../integrations/end-user.js';
 import {
   createNoopRequestMetrics,
   usageFromOpenAi,
@@ -50,6 +51,8 @@ interface ProxyState {
   router: Router;
   auth: Authenticator;
   spend: SpendTracker;
+  /** Where end-user ids come from (Fastify's header names are lower case). */
+  endUserSource: EndUserSourceOptions;
 }
 
 declare module 'fastify' {
@@ -131,10 +134,7 @@ async function handleLlm(
   const requested = bad === undefined ? (body.model as string) : undefined;
   const stream = kind === 'chat' && body?.stream === true;
   m.setRequest(requested, stream, kind === 'chat' ? 'chat' : 'embeddings');
-  m.readEndUser(
-    { headers: request.headers as Record<string, string>, body },
-    { userHeaderName: state.config.userHeaderName },
-  );
+  m.readEndUser({ headers: request.headers as Record<string, string>, body }, state.endUserSource);
 
   const answer = (e: ProxyError) => {
     m.event.requestedModel = requested;
@@ -357,6 +357,7 @@ export async function createProxyApp(opts: ProxyAppOptions): Promise<FastifyInst
     router: opts.router ?? new Router(config),
     auth: new Authenticator(config),
     spend: opts.spend ?? new SpendTracker(),
+    endUserSource: { userHeaderName: config.userHeaderName, headerNamesLowercase: true },
   };
   const app = Fastify({
     logger: opts.logger ?? false,

@@ -135,32 +135,114 @@ const SUM = 0;
 const GAUGE = 1;
 const HISTOGRAM = 2;
 
+/**
+ * Every family the recorder writes by name. The hot path refers to a family by its position here
+ * (`F.<name>`), an array index instead of a Map lookup by name per write.
+ */
+export const RECORDED_FAMILIES = [
+  'litellm_proxy_total_requests_metric',
+  'litellm_proxy_failed_requests_metric',
+  'litellm_requests_metric',
+  'litellm_spend_metric',
+  'litellm_total_tokens_metric',
+  'litellm_input_tokens_metric',
+  'litellm_output_tokens_metric',
+  'litellm_input_cached_tokens_metric',
+  'litellm_input_cache_creation_tokens_metric',
+  'litellm_input_audio_tokens_metric',
+  'litellm_output_reasoning_tokens_metric',
+  'litellm_output_audio_tokens_metric',
+  'litellm_cache_hits_metric',
+  'litellm_cache_misses_metric',
+  'litellm_cached_tokens_metric',
+  'litellm_request_total_latency_metric',
+  'litellm_llm_api_latency_metric',
+  'litellm_llm_api_time_to_first_token_metric',
+  'litellm_request_queue_time_seconds',
+  'litellm_overhead_latency_metric',
+  'litellm_llm_api_failed_requests_metric',
+  'litellm_deployment_success_responses',
+  'litellm_deployment_failure_responses',
+  'litellm_deployment_total_requests',
+  'litellm_deployment_state',
+  'litellm_deployment_latency_per_output_token',
+  'litellm_deployment_cooled_down',
+  'litellm_deployment_successful_fallbacks',
+  'litellm_deployment_failed_fallbacks',
+  'litellm_remaining_requests_metric',
+  'litellm_remaining_tokens_metric',
+  'litellm_deployment_rpm_limit',
+  'litellm_deployment_tpm_limit',
+  'litellm_remaining_api_key_requests_for_model',
+  'litellm_remaining_api_key_tokens_for_model',
+  'litellm_guardrail_latency_seconds',
+  'litellm_guardrail_requests_total',
+  'litellm_guardrail_errors_total',
+  'litellm_callback_logging_failures_metric',
+  'litellm_provider_remaining_budget_metric',
+  'litellm_in_flight_requests',
+  'litellm_remaining_team_budget_metric',
+  'litellm_team_max_budget_metric',
+  'litellm_team_budget_remaining_hours_metric',
+  'litellm_remaining_org_budget_metric',
+  'litellm_org_max_budget_metric',
+  'litellm_org_budget_remaining_hours_metric',
+  'litellm_remaining_api_key_budget_metric',
+  'litellm_api_key_max_budget_metric',
+  'litellm_api_key_budget_remaining_hours_metric',
+  'litellm_remaining_user_budget_metric',
+  'litellm_user_max_budget_metric',
+  'litellm_user_budget_remaining_hours_metric',
+  'litellm_remaining_customer_budget_metric',
+  'litellm_customer_max_budget_metric',
+  'litellm_customer_budget_remaining_hours_metric',
+] as const;
+type RecordedFamily = (typeof RECORDED_FAMILIES)[number];
+/** Family name -> its position in RECORDED_FAMILIES. */
+const F = Object.fromEntries(RECORDED_FAMILIES.map((name, i) => [name, i])) as {
+  readonly [K in RecordedFamily]: number;
+};
+
+/** Per budget holder: its three families and the event fields named when a value is dropped. */
+const budgetFamilies = (holder: string, remaining: number, max: number, hours: number) => ({
+  remaining,
+  max,
+  hours,
+  maxField: `budgets.${holder}.maxBudget`,
+  spendField: `budgets.${holder}.spend`,
+  resetField: `budgets.${holder}.resetAt`,
+});
 const BUDGET_FAMILIES = {
-  team: [
-    'litellm_remaining_team_budget_metric',
-    'litellm_team_max_budget_metric',
-    'litellm_team_budget_remaining_hours_metric',
-  ],
-  org: [
-    'litellm_remaining_org_budget_metric',
-    'litellm_org_max_budget_metric',
-    'litellm_org_budget_remaining_hours_metric',
-  ],
-  apiKey: [
-    'litellm_remaining_api_key_budget_metric',
-    'litellm_api_key_max_budget_metric',
-    'litellm_api_key_budget_remaining_hours_metric',
-  ],
-  user: [
-    'litellm_remaining_user_budget_metric',
-    'litellm_user_max_budget_metric',
-    'litellm_user_budget_remaining_hours_metric',
-  ],
-  customer: [
-    'litellm_remaining_customer_budget_metric',
-    'litellm_customer_max_budget_metric',
-    'litellm_customer_budget_remaining_hours_metric',
-  ],
+  team: budgetFamilies(
+    'team',
+    F.litellm_remaining_team_budget_metric,
+    F.litellm_team_max_budget_metric,
+    F.litellm_team_budget_remaining_hours_metric,
+  ),
+  org: budgetFamilies(
+    'org',
+    F.litellm_remaining_org_budget_metric,
+    F.litellm_org_max_budget_metric,
+    F.litellm_org_budget_remaining_hours_metric,
+  ),
+  apiKey: budgetFamilies(
+    'apiKey',
+    F.litellm_remaining_api_key_budget_metric,
+    F.litellm_api_key_max_budget_metric,
+    F.litellm_api_key_budget_remaining_hours_metric,
+  ),
+  user: budgetFamilies(
+    'user',
+    F.litellm_remaining_user_budget_metric,
+    F.litellm_user_max_budget_metric,
+    F.litellm_user_budget_remaining_hours_metric,
+  ),
+  customer: budgetFamilies(
+    'customer',
+    F.litellm_remaining_customer_budget_metric,
+    F.litellm_customer_max_budget_metric,
+    F.litellm_customer_budget_remaining_hours_metric,
+  ),
 } as const;
 
 type BudgetHolder = keyof typeof BUDGET_FAMILIES;
@@ -168,8 +250,8 @@ type BudgetHolder = keyof typeof BUDGET_FAMILIES;
 export class Recorder {
   readonly stats: RecorderStats = { droppedValues: 0, errors: 0, skippedInvalidKey: 0 };
   private readonly slots = new Map<string, FamilySlot>();
-  /** Slot index (into `slotList` and the Batched arrays) per family name. */
-  private readonly index = new Map<string, number>();
+  /** Per RECORDED_FAMILIES id: the family's slot index (into `slotList` and the Batched arrays), or -1. */
+  private readonly ix = new Int32Array(RECORDED_FAMILIES.length).fill(-1);
   private readonly slotList: FamilySlot[] = [];
   /** Per slot: SUM, GAUGE or HISTOGRAM. */
   private readonly kinds: number[] = [];
@@ -203,6 +285,13 @@ export class Recorder {
   private readonly warned = new Set<string>();
   /** Scratch table of label values, refilled per call (calls are synchronous, never interleaved). */
   private readonly t: LabelTable;
+  /**
+   * Per label id: the last input given to `lv` and its label value. Most requests repeat the previous
+   * request's values: the cleaning is skipped, and the table gets the very strings the recent batch
+   * entries hold, so their comparison in `lookup` is a pointer check.
+   */
+  private readonly lastRaw: unknown[];
+  private readonly lastValue: string[];
   private readonly apiBaseCache = new Map<string, { address?: string; port?: number }>();
 
   constructor(meter: Meter, selection: Selection, opts: RecorderOptions = {}) {
@@ -222,7 +311,7 @@ export class Recorder {
       const slot: FamilySlot =
         hf >= 0 ? { selected: s, labels: s.recordedLabels, write: () => {} } : createSlot(meter, s);
       this.slots.set(s.family.name, slot);
-      this.index.set(s.family.name, this.slotList.length);
+      if (Object.hasOwn(F, s.family.name)) this.ix[F[s.family.name as RecordedFamily]] = this.slotList.length;
       this.slotList.push(slot);
       const i = s.family.instrument;
       this.kinds.push(i === 'histogram' ? HISTOGRAM : i === 'gauge' ? GAUGE : SUM);
@@ -234,6 +323,8 @@ export class Recorder {
     this.t = new Array<string | undefined>(STANDARD_LABEL_COUNT + selection.customLabels.length).fill(
       undefined,
     );
+    this.lastRaw = new Array<unknown>(this.t.length).fill(undefined);
+    this.lastValue = new Array<string>(this.t.length).fill(NONE);
     this.maxBatched = opts.maxBatchedLabelSets ?? DEFAULT_MAX_BATCHED_LABEL_SETS;
     this.admitEndUser = opts.admitEndUser;
     meter.createObservableGauge(FLUSH_INSTRUMENT_NAME).addCallback(() => this.flush());
@@ -255,10 +346,10 @@ export class Recorder {
     try {
       const t = this.fill(e);
       t[L.status_code] = '200';
-      this.write('litellm_proxy_total_requests_metric', 1);
-      this.write('litellm_requests_metric', 1);
+      this.write(F.litellm_proxy_total_requests_metric, 1);
+      this.write(F.litellm_requests_metric, 1);
       const cost = this.num(e.responseCost, 'responseCost');
-      if (cost !== undefined) this.write('litellm_spend_metric', cost);
+      if (cost !== undefined) this.write(F.litellm_spend_metric, cost);
 
       const u = e.usage;
       const prompt = this.num(u?.promptTokens, 'usage.promptTokens');
@@ -266,25 +357,25 @@ export class Recorder {
       let total = this.num(u?.totalTokens, 'usage.totalTokens');
       if (total === undefined && (prompt !== undefined || completion !== undefined))
         total = (prompt ?? 0) + (completion ?? 0);
-      if (total !== undefined) this.write('litellm_total_tokens_metric', total);
-      if (prompt !== undefined) this.write('litellm_input_tokens_metric', prompt);
-      if (completion !== undefined) this.write('litellm_output_tokens_metric', completion);
+      if (total !== undefined) this.write(F.litellm_total_tokens_metric, total);
+      if (prompt !== undefined) this.write(F.litellm_input_tokens_metric, prompt);
+      if (completion !== undefined) this.write(F.litellm_output_tokens_metric, completion);
       // Token details are sparse in LiteLLM: recorded only when the provider reports a non-zero value.
-      this.incPositive('litellm_input_cached_tokens_metric', u?.cachedInputTokens, 'usage.cachedInputTokens');
+      this.incPositive(F.litellm_input_cached_tokens_metric, u?.cachedInputTokens, 'usage.cachedInputTokens');
       this.incPositive(
-        'litellm_input_cache_creation_tokens_metric',
+        F.litellm_input_cache_creation_tokens_metric,
         u?.cacheCreationInputTokens,
         'usage.cacheCreationInputTokens',
       );
-      this.incPositive('litellm_input_audio_tokens_metric', u?.inputAudioTokens, 'usage.inputAudioTokens');
-      this.incPositive('litellm_output_reasoning_tokens_metric', u?.reasoningTokens, 'usage.reasoningTokens');
-      this.incPositive('litellm_output_audio_tokens_metric', u?.outputAudioTokens, 'usage.outputAudioTokens');
+      this.incPositive(F.litellm_input_audio_tokens_metric, u?.inputAudioTokens, 'usage.inputAudioTokens');
+      this.incPositive(F.litellm_output_reasoning_tokens_metric, u?.reasoningTokens, 'usage.reasoningTokens');
+      this.incPositive(F.litellm_output_audio_tokens_metric, u?.outputAudioTokens, 'usage.outputAudioTokens');
 
       if (e.cacheHit === true) {
-        this.write('litellm_cache_hits_metric', 1);
-        if (total !== undefined && total > 0) this.write('litellm_cached_tokens_metric', total);
+        this.write(F.litellm_cache_hits_metric, 1);
+        if (total !== undefined && total > 0) this.write(F.litellm_cached_tokens_metric, total);
       } else if (e.cacheHit === false) {
-        this.write('litellm_cache_misses_metric', 1);
+        this.write(F.litellm_cache_misses_metric, 1);
       }
 
       const tm = e.timings;
@@ -294,47 +385,57 @@ export class Recorder {
       const end = this.time(tm?.endTime, 'timings.endTime');
       const totalLatency = this.seconds(start, end);
       const apiLatency = this.seconds(apiStart, end);
-      if (totalLatency !== undefined) this.write('litellm_request_total_latency_metric', totalLatency);
-      if (apiLatency !== undefined) this.write('litellm_llm_api_latency_metric', apiLatency);
+      if (totalLatency !== undefined) this.write(F.litellm_request_total_latency_metric, totalLatency);
+      if (apiLatency !== undefined) this.write(F.litellm_llm_api_latency_metric, apiLatency);
       const ttft = e.stream === true ? this.seconds(apiStart, first) : undefined;
-      if (ttft !== undefined) this.write('litellm_llm_api_time_to_first_token_metric', ttft);
+      if (ttft !== undefined) this.write(F.litellm_llm_api_time_to_first_token_metric, ttft);
       const queue = this.num(tm?.queueTimeSeconds, 'timings.queueTimeSeconds');
-      if (queue !== undefined) this.write('litellm_request_queue_time_seconds', queue);
+      if (queue !== undefined) this.write(F.litellm_request_queue_time_seconds, queue);
       const overheadMs = this.num(tm?.overheadMs, 'timings.overheadMs');
       if (overheadMs !== undefined && overheadMs > 0)
-        this.write('litellm_overhead_latency_metric', overheadMs / 1000);
+        this.write(F.litellm_overhead_latency_metric, overheadMs / 1000);
 
-      this.write('litellm_deployment_success_responses', 1);
-      this.write('litellm_deployment_total_requests', 1);
-      this.write('litellm_deployment_state', 0);
+      this.write(F.litellm_deployment_success_responses, 1);
+      this.write(F.litellm_deployment_total_requests, 1);
+      this.write(F.litellm_deployment_state, 0);
       if (completion !== undefined && completion > 0) {
         const perTokenLatency = e.stream === true ? this.seconds(start, first) : totalLatency;
         if (perTokenLatency !== undefined)
-          this.write('litellm_deployment_latency_per_output_token', perTokenLatency / completion);
+          this.write(F.litellm_deployment_latency_per_output_token, perTokenLatency / completion);
       }
 
       const rl = e.rateLimits;
       if (rl) {
-        this.setIf('litellm_remaining_requests_metric', rl.remainingRequests, 'rateLimits.remainingRequests');
-        this.setIf('litellm_remaining_tokens_metric', rl.remainingTokens, 'rateLimits.remainingTokens');
-        this.setIf('litellm_deployment_rpm_limit', rl.deploymentRpmLimit, 'rateLimits.deploymentRpmLimit');
-        this.setIf('litellm_deployment_tpm_limit', rl.deploymentTpmLimit, 'rateLimits.deploymentTpmLimit');
+        this.setIf(F.litellm_remaining_requests_metric, rl.remainingRequests, 'rateLimits.remainingRequests');
+        this.setIf(F.litellm_remaining_tokens_metric, rl.remainingTokens, 'rateLimits.remainingTokens');
+        this.setIf(F.litellm_deployment_rpm_limit, rl.deploymentRpmLimit, 'rateLimits.deploymentRpmLimit');
+        this.setIf(F.litellm_deployment_tpm_limit, rl.deploymentTpmLimit, 'rateLimits.deploymentTpmLimit');
         // The key's per-model limits label `model` with the model group (LiteLLM's
-        // get_model_group_from_litellm_kwargs), not the provider model: written last, `model` swapped.
-        t[L.model] = t[L.requested_model]!;
-        this.entry = undefined;
-        this.setIf(
-          'litellm_remaining_api_key_requests_for_model',
-          rl.keyRemainingRequests,
-          'rateLimits.keyRemainingRequests',
-        );
-        this.setIf(
-          'litellm_remaining_api_key_tokens_for_model',
-          rl.keyRemainingTokens,
-          'rateLimits.keyRemainingTokens',
-        );
-        t[L.model] = t[L.litellm_model_name]!;
-        this.entry = undefined;
+        // get_model_group_from_litellm_kwargs), not the provider model: written last, `model` swapped
+        // (only when there is one to write: a swap costs two batch-entry lookups).
+        const keyRequests = rl.keyRemainingRequests;
+        const keyTokens = rl.keyRemainingTokens;
+        if (keyRequests !== undefined || keyTokens !== undefined) {
+          const swap = t[L.model] !== t[L.requested_model];
+          if (swap) {
+            t[L.model] = t[L.requested_model]!;
+            this.entry = undefined;
+          }
+          this.setIf(
+            F.litellm_remaining_api_key_requests_for_model,
+            keyRequests,
+            'rateLimits.keyRemainingRequests',
+          );
+          this.setIf(
+            F.litellm_remaining_api_key_tokens_for_model,
+            keyTokens,
+            'rateLimits.keyRemainingTokens',
+          );
+          if (swap) {
+            t[L.model] = t[L.litellm_model_name]!;
+            this.entry = undefined;
+          }
+        }
       }
       if (e.budgets) this.writeBudgets(e.budgets);
       if (this.genai) this.recordGenAi(e, prompt, completion, start, apiStart, first, end, undefined);
@@ -347,7 +448,7 @@ export class Recorder {
   recordLlmFailure(e: RequestEvent): void {
     try {
       const t = this.fill(e);
-      this.write('litellm_llm_api_failed_requests_metric', 1);
+      this.write(F.litellm_llm_api_failed_requests_metric, 1);
       if (!e.modelId) {
         // No deployment was selected: LiteLLM writes empty strings for the deployment labels.
         t[L.litellm_model_name] = '';
@@ -356,9 +457,9 @@ export class Recorder {
         t[L.api_provider] = '';
         this.entry = undefined; // the table changed after a write: a new batch entry
       }
-      this.write('litellm_deployment_failure_responses', 1);
-      this.write('litellm_deployment_total_requests', 1);
-      if (e.modelId) this.write('litellm_deployment_state', 1);
+      this.write(F.litellm_deployment_failure_responses, 1);
+      this.write(F.litellm_deployment_total_requests, 1);
+      if (e.modelId) this.write(F.litellm_deployment_state, 1);
       if (this.genai) {
         const tm = e.timings;
         this.recordGenAi(
@@ -389,8 +490,8 @@ export class Recorder {
       }
       const t = this.fill(e);
       t[L.status_code] = t[L.exception_status]!;
-      this.write('litellm_proxy_failed_requests_metric', 1);
-      this.write('litellm_proxy_total_requests_metric', 1);
+      this.write(F.litellm_proxy_failed_requests_metric, 1);
+      this.write(F.litellm_proxy_total_requests_metric, 1);
     } catch (err) {
       this.fail('recordProxyFailure', err);
     }
@@ -406,7 +507,7 @@ export class Recorder {
       t[L.exception_class] = exceptionClassValue(e.error?.provider, e.error?.className);
       t[L.model_id] = NONE; // declared by LiteLLM, never set by its fallback emitters
       this.write(
-        success ? 'litellm_deployment_successful_fallbacks' : 'litellm_deployment_failed_fallbacks',
+        success ? F.litellm_deployment_successful_fallbacks : F.litellm_deployment_failed_fallbacks,
         1,
       );
     } catch (err) {
@@ -423,7 +524,7 @@ export class Recorder {
       t[L.api_base] = labelValue(e.apiBase);
       t[L.api_provider] = labelValue(e.apiProvider);
       t[L.exception_status] = statusValue(e.exceptionStatus);
-      this.write('litellm_deployment_cooled_down', 1);
+      this.write(F.litellm_deployment_cooled_down, 1);
     } catch (err) {
       this.fail('recordCooldown', err);
     }
@@ -437,7 +538,7 @@ export class Recorder {
       t[L.model_id] = labelValue(e.modelId);
       t[L.api_base] = labelValue(e.apiBase);
       t[L.api_provider] = labelValue(e.apiProvider);
-      this.write('litellm_deployment_state', state);
+      this.write(F.litellm_deployment_state, state);
     } catch (err) {
       this.fail('setDeploymentState', err);
     }
@@ -465,9 +566,9 @@ export class Recorder {
       t[L.error_type] = e.errorType ? cleanLabelValue(e.errorType) : 'none';
       t[L.hook_type] = labelValue(e.hookType);
       const latency = this.num(e.latencySeconds, 'latencySeconds');
-      if (latency !== undefined) this.write('litellm_guardrail_latency_seconds', latency);
-      this.write('litellm_guardrail_requests_total', 1);
-      if (e.status === 'error' && e.errorType) this.write('litellm_guardrail_errors_total', 1);
+      if (latency !== undefined) this.write(F.litellm_guardrail_latency_seconds, latency);
+      this.write(F.litellm_guardrail_requests_total, 1);
+      if (e.status === 'error' && e.errorType) this.write(F.litellm_guardrail_errors_total, 1);
     } catch (err) {
       this.fail('recordGuardrail', err);
     }
@@ -477,7 +578,7 @@ export class Recorder {
   recordCallbackFailure(callbackName: string): void {
     try {
       this.clear()[L.callback_name] = labelValue(callbackName);
-      this.write('litellm_callback_logging_failures_metric', 1);
+      this.write(F.litellm_callback_logging_failures_metric, 1);
     } catch (err) {
       this.fail('recordCallbackFailure', err);
     }
@@ -487,7 +588,7 @@ export class Recorder {
   setProviderRemainingBudget(provider: string, remaining: number): void {
     try {
       this.clear()[L.api_provider] = labelValue(provider);
-      this.setIf('litellm_provider_remaining_budget_metric', remaining, 'remaining');
+      this.setIf(F.litellm_provider_remaining_budget_metric, remaining, 'remaining');
     } catch (err) {
       this.fail('setProviderRemainingBudget', err);
     }
@@ -510,34 +611,43 @@ export class Recorder {
     return this.t.fill(undefined);
   }
 
+  /** `labelValue(raw)` for label `id`, reused when the input is the one given last time. */
+  private lv(id: number, raw: unknown): string {
+    if (raw === this.lastRaw[id]) return this.lastValue[id]!;
+    const v = labelValue(raw);
+    this.lastRaw[id] = raw;
+    this.lastValue[id] = v;
+    return v;
+  }
+
   private fillIdentity(e: RequestIdentity): LabelTable {
     const t = this.clear();
     t[L.end_user] = this.endUserTracking ? this.endUser(e.endUser) : NONE;
     t[L.hashed_api_key] = hashedApiKeyValue(e.hashedApiKey, e.apiKey);
-    t[L.api_key_alias] = labelValue(e.apiKeyAlias);
-    t[L.team] = labelValue(e.team);
-    t[L.team_alias] = labelValue(e.teamAlias);
-    t[L.user] = labelValue(e.user);
-    t[L.user_email] = labelValue(e.userEmail);
-    t[L.org_id] = labelValue(e.orgId);
-    t[L.org_alias] = labelValue(e.orgAlias);
+    t[L.api_key_alias] = this.lv(L.api_key_alias, e.apiKeyAlias);
+    t[L.team] = this.lv(L.team, e.team);
+    t[L.team_alias] = this.lv(L.team_alias, e.teamAlias);
+    t[L.user] = this.lv(L.user, e.user);
+    t[L.user_email] = this.lv(L.user_email, e.userEmail);
+    t[L.org_id] = this.lv(L.org_id, e.orgId);
+    t[L.org_alias] = this.lv(L.org_alias, e.orgAlias);
     return t;
   }
 
   private fill(e: RequestEvent): LabelTable {
     const t = this.fillIdentity(e);
-    const requested = labelValue(e.requestedModel);
-    const model = labelValue(e.model);
+    const requested = this.lv(L.requested_model, e.requestedModel);
+    const model = this.lv(L.model, e.model);
     t[L.requested_model] = requested;
     t[L.model_group] = requested;
     t[L.model] = model;
     t[L.litellm_model_name] = model;
-    t[L.model_id] = labelValue(e.modelId);
-    t[L.api_base] = labelValue(e.apiBase);
-    t[L.api_provider] = labelValue(e.apiProvider);
-    t[L.route] = labelValue(e.route);
-    t[L.client_ip] = labelValue(e.clientIp);
-    t[L.user_agent] = labelValue(e.userAgent);
+    t[L.model_id] = this.lv(L.model_id, e.modelId);
+    t[L.api_base] = this.lv(L.api_base, e.apiBase);
+    t[L.api_provider] = this.lv(L.api_provider, e.apiProvider);
+    t[L.route] = this.lv(L.route, e.route);
+    t[L.client_ip] = this.lv(L.client_ip, e.clientIp);
+    t[L.user_agent] = this.lv(L.user_agent, e.userAgent);
     t[L.exception_status] = statusValue(e.error?.status);
     t[L.exception_class] = exceptionClassValue(e.error?.provider, e.error?.className);
     const custom = this.customLabels;
@@ -549,7 +659,7 @@ export class Recorder {
         let v: unknown = e.metadata;
         for (const p of c.source.path)
           v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
-        t[STANDARD_LABEL_COUNT + i] = labelValue(v);
+        t[STANDARD_LABEL_COUNT + i] = this.lv(STANDARD_LABEL_COUNT + i, v);
       }
     }
     return t;
@@ -617,9 +727,10 @@ export class Recorder {
     return v === NONE || this.admitEndUser === undefined ? v : this.admitEndUser(v);
   }
 
-  private write(family: string, value: number): void {
-    const i = this.index.get(family);
-    if (i === undefined) return; // not exported under these settings
+  /** Adds to, records or sets family `f` (an `F.` id) for the current table. */
+  private write(f: number, value: number): void {
+    const i = this.ix[f]!;
+    if (i < 0) return; // not exported under these settings
     const b = this.entry ?? this.lookup();
     const kind = this.kinds[i];
     if (kind === HISTOGRAM) {
@@ -651,7 +762,8 @@ export class Recorder {
       const change = this.inFlight - this.inFlightWritten;
       this.inFlightWritten = this.inFlight;
       try {
-        this.slots.get('litellm_in_flight_requests')?.write(change, {});
+        const i = this.ix[F.litellm_in_flight_requests]!;
+        if (i >= 0) this.slotList[i]!.write(change, {});
       } catch (err) {
         this.fail('flush', err);
       }
@@ -676,12 +788,12 @@ export class Recorder {
     }
   }
 
-  private incPositive(family: string, raw: unknown, field: string): void {
+  private incPositive(family: number, raw: unknown, field: string): void {
     const v = this.num(raw, field);
     if (v !== undefined && v > 0) this.write(family, v);
   }
 
-  private setIf(family: string, raw: unknown, field: string): void {
+  private setIf(family: number, raw: unknown, field: string): void {
     if (raw === undefined || raw === null) return;
     if (typeof raw !== 'number' || Number.isNaN(raw)) {
       this.drop(field, raw);
@@ -700,20 +812,17 @@ export class Recorder {
 
   private writeBudget(holder: BudgetHolder, s: BudgetState | null | undefined): void {
     if (!s) return;
-    const [remainingF, maxF, hoursF] = BUDGET_FAMILIES[holder];
+    const f = BUDGET_FAMILIES[holder];
     const max =
-      s.maxBudget === null || s.maxBudget === undefined
-        ? undefined
-        : this.finite(s.maxBudget, `budgets.${holder}.maxBudget`);
-    const spend =
-      s.spend === null || s.spend === undefined ? undefined : this.finite(s.spend, `budgets.${holder}.spend`);
+      s.maxBudget === null || s.maxBudget === undefined ? undefined : this.finite(s.maxBudget, f.maxField);
+    const spend = s.spend === null || s.spend === undefined ? undefined : this.finite(s.spend, f.spendField);
     // LiteLLM: remaining = max - spend; +Inf without a budget; = max when spend is unknown.
-    if (s.maxBudget === null || s.maxBudget === undefined) this.write(remainingF, Infinity);
-    else if (max !== undefined) this.write(remainingF, max - (spend ?? 0));
-    if (max !== undefined) this.write(maxF, max);
+    if (s.maxBudget === null || s.maxBudget === undefined) this.write(f.remaining, Infinity);
+    else if (max !== undefined) this.write(f.remaining, max - (spend ?? 0));
+    if (max !== undefined) this.write(f.max, max);
     if (s.resetAt !== null && s.resetAt !== undefined) {
-      const at = this.finite(s.resetAt, `budgets.${holder}.resetAt`);
-      if (at !== undefined) this.write(hoursF, (at - this.now()) / 3_600_000);
+      const at = this.finite(s.resetAt, f.resetField);
+      if (at !== undefined) this.write(f.hours, (at - this.now()) / 3_600_000);
     }
   }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GENAI_FAMILIES, LITELLM_FAMILIES } from '../../src/metric-set/index.js';
 import { setupMetrics } from '../../src/record/setup.js';
+import { RECORDED_FAMILIES } from '../../src/record/recorder.js';
 import { families, inProcess, type InProcess } from '../support/in-process.js';
 import { recordGoldenSequence, T0 } from '../support/events.js';
 
@@ -45,6 +46,12 @@ describe('the catalog matches LiteLLM metric set reference', () => {
       expect(f.crossWorker).toBe(expected);
     },
   );
+
+  it('every family the recorder writes by name is a LiteLLM family (a misspelt name would record nothing)', () => {
+    const names = new Set(LITELLM_FAMILIES.map((f) => f.name));
+    for (const name of RECORDED_FAMILIES) expect(names.has(name), name).toBe(true);
+    expect(new Set(RECORDED_FAMILIES).size).toBe(RECORDED_FAMILIES.length);
+  });
 
   it('includes every family the foundation issue lists', () => {
     const required = [

@@ -116,4 +116,37 @@ describe('the recorder batches counters and gauges per label set until the next 
     const text = families(await p.render()).get('litellm_proxy_total_requests_metric_total')!;
     for (const u of users) expect(text).toMatch(new RegExp(`user="${u}".*\\} 10$`, 'm'));
   });
+
+  it('a value repeated from the previous call is reused only when it is the same text (cleaned once)', async () => {
+    const setup = setupMetrics();
+    p = inProcess(setup.views);
+    const r = setup.createRecorder(p.provider);
+    // equal text in distinct string objects, a value that needs cleaning, and values alternating
+    const users = ['a\nb', ['a', 'b'].join('\n'), 'c', 'a\nb', 'c\r', 'c'];
+    for (const user of users) r.recordSuccess({ user, requestedModel: 'm', apiBase: user });
+    const text = families(await p.render()).get('litellm_proxy_total_requests_metric_total')!;
+    expect(text).toMatch(/user="a b".*\} 3$/m);
+    expect(text).toMatch(/user="c".*\} 3$/m);
+    expect(text.split('\n').filter((l) => l.includes('user='))).toHaveLength(2);
+  });
+
+  it("the key's per-model limits carry the model group; without them the call writes no such series", async () => {
+    const setup = setupMetrics();
+    p = inProcess(setup.views);
+    const r = setup.createRecorder(p.provider);
+    const base = { hashedApiKey: 'k', requestedModel: 'group', model: 'provider/model-x' };
+    r.recordSuccess({ ...base, rateLimits: { remainingRequests: 5 } });
+    let fams = families(await p.render());
+    expect(fams.get('litellm_remaining_requests_metric')).toContain('litellm_model_name="provider/model-x"');
+    expect(fams.has('litellm_remaining_api_key_requests_for_model')).toBe(false);
+    r.recordSuccess({ ...base, rateLimits: { remainingRequests: 4, keyRemainingTokens: 7 } });
+    fams = families(await p.render());
+    expect(fams.get('litellm_remaining_api_key_tokens_for_model')).toMatch(/model="group".*\} 7$/m);
+    expect(fams.get('litellm_remaining_requests_metric')).toMatch(
+      /litellm_model_name="provider\/model-x".*\} 4$/m,
+    );
+    // the other families of the call keep the provider model
+    expect(fams.get('litellm_requests_metric_total')).toMatch(/model="provider\/model-x".*\} 2$/m); // cumulative: both calls
+    expect(fams.get('litellm_requests_metric_total')).not.toContain('model="group"');
+  });
 });

@@ -160,6 +160,16 @@ describe('end-user id sources, in LiteLLM order', () => {
       'fetch-headers',
     );
     expect(getEndUserId({ body: { user: '   ' } })).toBeUndefined();
+    // names known to be lower case (Node's headers): the exact name only, no scan for other spellings
+    const lowercase = { headerNamesLowercase: true };
+    expect(getEndUserId({ headers: { 'x-litellm-customer-id': 'c' }, body }, lowercase)).toBe('c');
+    expect(getEndUserId({ headers: { 'X-LiteLLM-Customer-Id': 'c' }, body }, lowercase)).toBe('body-user');
+    expect(
+      getEndUserId(
+        { headers: { 'x-my-user': 'mine' }, body },
+        { ...lowercase, userHeaderName: ['x-a', 'X-My-User'] },
+      ),
+    ).toBe('mine');
     expect(getEndUserId({ body: 'not json' })).toBeUndefined();
   });
 });
