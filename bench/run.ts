@@ -21,6 +21,8 @@ const benches: Record<string, { args: string[]; out?: string }> = {
   'proxy-throughput': {
     args: [
       'bench/proxy/throughput.ts',
+      '--rounds',
+      '4',
       '--runs',
       '16',
       '--sim-runs',

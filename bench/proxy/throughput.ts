@@ -1,5 +1,9 @@
 // Proxy throughput with metrics on and off: 4 workers, the fake upstream without latency in its own
-// process, autocannon as the load generator. The proxies start once and are measured two ways:
+// process, autocannon as the load generator. The benchmark runs in rounds: each round starts fresh
+// proxies (on, off and a second off, the control), warms them, measures its share of the pairs, and
+// stops them. One proxy instance differs from another of the same code by a few % of CPU per request
+// (what V8 happens to optimize how): fresh instances per round keep one draw from deciding the result.
+// Each round's proxies are measured two ways:
 // - alternating: load phases take turns between "on" and "off" (ABBA); per adjacent pair, the ratio of
 //   their throughputs. Each proxy has the machine to itself during its phase, but the machine's noise
 //   (other tenants, CPU frequency) differs between the two phases of a pair.
@@ -7,9 +11,12 @@
 //   autocannon; both are CPU-bound on the same cores, so the ratio of their throughputs is the inverse
 //   ratio of their CPU cost per request, and noise hits both alike. A second "off" proxy loaded against
 //   "off" the same way is the control (A/A): its ratio shows the method's own bias and spread.
-// The result of each is the median over its pairs.
+// The result of each is the median over its pairs, all rounds pooled; the rounds' own medians are
+// reported too.
 //
-//   node --import tsx bench/proxy/throughput.ts [--runs 10] [--sim-runs 20] [--duration 5] [--warmup 3] [--connections 64]
+//   node --import tsx bench/proxy/throughput.ts [--rounds 4] [--runs 16] [--sim-runs 20] [--duration 5] [--warmup 3] [--connections 64]
+//
+// --runs and --sim-runs are totals, split evenly over the rounds (--runs: an even number per round).
 //
 // --warmup is the length of one warm-up load; each proxy gets 4 of them, in turns, before measuring.
 //
@@ -25,7 +32,8 @@ import { benchConfig, load, REPO, startChild, stop } from './harness.js';
 
 const { values } = parseArgs({
   options: {
-    runs: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '4' },
+    runs: { type: 'string', default: '16' },
     'sim-runs': { type: 'string', default: '20' },
     duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '3' },
@@ -33,8 +41,14 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '4' },
   },
 });
+const ROUNDS = Number(values.rounds);
 const RUNS = Number(values.runs);
 const SIM_RUNS = Number(values['sim-runs']);
+if (!(ROUNDS >= 1) || SIM_RUNS % ROUNDS !== 0 || RUNS % (2 * ROUNDS) !== 0) {
+  throw new Error(
+    `--sim-runs (${SIM_RUNS}) must be a multiple of --rounds (${ROUNDS}) and --runs (${RUNS}) a multiple of 2 × --rounds`,
+  );
+}
 const DURATION = Number(values.duration);
 const WARMUP = Number(values.warmup);
 const CONNECTIONS = Number(values.connections);
@@ -80,6 +94,7 @@ const fakeUrl = fake.match[1]!;
 type Mode = 'on' | 'off';
 const runs: {
   mode: Mode;
+  round: number;
   run: number;
   rps: number;
   p50: number;
@@ -91,6 +106,7 @@ const runs: {
 }[] = [];
 const simultaneous: {
   a: 'on' | 'control';
+  round: number;
   run: number;
   rpsA: number;
   rpsOff: number;
@@ -99,86 +115,109 @@ const simultaneous: {
   errors: number;
   non2xx: number;
 }[] = [];
-// The proxies run for the whole benchmark; only the load moves between them.
-const proxies: Partial<Record<Mode | 'control', { child: ChildProcess; url: string }>> = {};
+type Proxies = Record<Mode | 'control', { child: ChildProcess; url: string }>;
+
+async function startProxies(round: number): Promise<Proxies> {
+  const started: Partial<Proxies> = {};
+  // start order rotates with the round (no proxy is always the first to start)
+  const order = (['on', 'off', 'control'] as const).map((_, i, all) => all[(i + round) % all.length]!);
+  try {
+    for (const mode of order) {
+      const p = await startChild(
+        [
+          'dist/cli/main.js',
+          'proxy',
+          '--config',
+          benchConfig(fakeUrl, mode === 'on'), // control: a second proxy with metrics off
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '0',
+          '--num_workers',
+          String(WORKERS),
+        ],
+        /listening on (http:\/\/\S+)/,
+      );
+      started[mode] = { child: p.child, url: p.match[1]! };
+    }
+  } catch (e) {
+    await Promise.all(Object.values(started).map((p) => stop(p.child)));
+    throw e;
+  }
+  return started as Proxies;
+}
+
+let current: Proxies | undefined;
 try {
-  for (const mode of ['on', 'off', 'control'] as const) {
-    const p = await startChild(
-      [
-        'dist/cli/main.js',
-        'proxy',
-        '--config',
-        benchConfig(fakeUrl, mode === 'on'), // control: a second proxy with metrics off
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--num_workers',
-        String(WORKERS),
-      ],
-      /listening on (http:\/\/\S+)/,
-    );
-    proxies[mode] = { child: p.child, url: p.match[1]! };
-  }
-  // V8 keeps optimizing a proxy for a minute or more of load: warm each one well before measuring.
-  for (let round = 0; round < 4; round++)
-    for (const mode of ['on', 'off', 'control'] as const) await load(proxies[mode]!.url, WARMUP, CONNECTIONS);
-  // Simultaneous pairs first, while the three proxies are equally warm: on || off, then control || off.
-  for (let run = 0; run < SIM_RUNS; run++) {
-    for (const a of ['on', 'control'] as const) {
-      const pa = proxies[a]!;
-      const pb = proxies.off!;
-      const cpuA0 = treeCpuSeconds(pa.child.pid!);
-      const cpuB0 = treeCpuSeconds(pb.child.pid!);
-      const [ra, rb] = await Promise.all([
-        load(pa.url, DURATION, CONNECTIONS),
-        load(pb.url, DURATION, CONNECTIONS),
-      ]);
-      const cpuA = treeCpuSeconds(pa.child.pid!) - cpuA0;
-      const cpuB = treeCpuSeconds(pb.child.pid!) - cpuB0;
-      const pair = {
-        a,
-        run,
-        rpsA: ra.requests.total / DURATION,
-        rpsOff: rb.requests.total / DURATION,
-        cpuMsPerRequestA: (cpuA * 1000) / Math.max(1, ra.requests.total),
-        cpuMsPerRequestOff: (cpuB * 1000) / Math.max(1, rb.requests.total),
-        errors: ra.errors + rb.errors,
-        non2xx: ra.non2xx + rb.non2xx,
-      };
-      simultaneous.push(pair);
-      process.stdout.write(
-        `simultaneous ${run} ${a} vs off: ${pair.rpsA.toFixed(0)} vs ${pair.rpsOff.toFixed(0)} req/s (${(pair.rpsA / pair.rpsOff).toFixed(3)}), CPU ${pair.cpuMsPerRequestA.toFixed(3)} vs ${pair.cpuMsPerRequestOff.toFixed(3)} ms/request, errors ${pair.errors}, non-2xx ${pair.non2xx}\n`,
-      );
+  for (let round = 0; round < ROUNDS; round++) {
+    const proxies = (current = await startProxies(round));
+    // V8 keeps optimizing a proxy for a minute or more of load: warm each one well before measuring.
+    for (let w = 0; w < 4; w++)
+      for (const mode of ['on', 'off', 'control'] as const)
+        await load(proxies[mode].url, WARMUP, CONNECTIONS);
+    // Simultaneous pairs first, while the three proxies are equally warm: on || off, then control || off.
+    for (let k = 0; k < SIM_RUNS / ROUNDS; k++) {
+      const run = round * (SIM_RUNS / ROUNDS) + k;
+      for (const a of ['on', 'control'] as const) {
+        const pa = proxies[a];
+        const pb = proxies.off;
+        const cpuA0 = treeCpuSeconds(pa.child.pid!);
+        const cpuB0 = treeCpuSeconds(pb.child.pid!);
+        const [ra, rb] = await Promise.all([
+          load(pa.url, DURATION, CONNECTIONS),
+          load(pb.url, DURATION, CONNECTIONS),
+        ]);
+        const cpuA = treeCpuSeconds(pa.child.pid!) - cpuA0;
+        const cpuB = treeCpuSeconds(pb.child.pid!) - cpuB0;
+        const pair = {
+          a,
+          round,
+          run,
+          rpsA: ra.requests.total / DURATION,
+          rpsOff: rb.requests.total / DURATION,
+          cpuMsPerRequestA: (cpuA * 1000) / Math.max(1, ra.requests.total),
+          cpuMsPerRequestOff: (cpuB * 1000) / Math.max(1, rb.requests.total),
+          errors: ra.errors + rb.errors,
+          non2xx: ra.non2xx + rb.non2xx,
+        };
+        simultaneous.push(pair);
+        process.stdout.write(
+          `round ${round} simultaneous ${run} ${a} vs off: ${pair.rpsA.toFixed(0)} vs ${pair.rpsOff.toFixed(0)} req/s (${(pair.rpsA / pair.rpsOff).toFixed(3)}), CPU ${pair.cpuMsPerRequestA.toFixed(3)} vs ${pair.cpuMsPerRequestOff.toFixed(3)} ms/request, errors ${pair.errors}, non-2xx ${pair.non2xx}\n`,
+        );
+      }
     }
-  }
-  // Alternating pairs (ABBA): on and off alone on the machine in turns.
-  for (let run = 0; run < RUNS; run++) {
-    for (const mode of run % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
-      const { child, url } = proxies[mode]!;
-      const cpu0 = treeCpuSeconds(child.pid!);
-      const load0 = loadavg()[0]!;
-      const r = await load(url, DURATION, CONNECTIONS);
-      const cpu = treeCpuSeconds(child.pid!) - cpu0;
-      const cpuMsPerRequest = (cpu * 1000) / Math.max(1, r.requests.total);
-      runs.push({
-        mode,
-        run,
-        rps: r.requests.average,
-        p50: r.latency.p50,
-        p99: r.latency.p99,
-        errors: r.errors,
-        non2xx: r.non2xx,
-        cpuMsPerRequest,
-        loadAvg1m: load0,
-      });
-      process.stdout.write(
-        `run ${run} metrics ${mode}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}, proxy CPU ${cpuMsPerRequest.toFixed(3)} ms/request, load ${load0.toFixed(1)}\n`,
-      );
+    // Alternating pairs (ABBA): on and off alone on the machine in turns.
+    for (let k = 0; k < RUNS / ROUNDS; k++) {
+      const run = round * (RUNS / ROUNDS) + k;
+      for (const mode of run % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+        const { child, url } = proxies[mode];
+        const cpu0 = treeCpuSeconds(child.pid!);
+        const load0 = loadavg()[0]!;
+        const r = await load(url, DURATION, CONNECTIONS);
+        const cpu = treeCpuSeconds(child.pid!) - cpu0;
+        const cpuMsPerRequest = (cpu * 1000) / Math.max(1, r.requests.total);
+        runs.push({
+          mode,
+          round,
+          run,
+          rps: r.requests.average,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          errors: r.errors,
+          non2xx: r.non2xx,
+          cpuMsPerRequest,
+          loadAvg1m: load0,
+        });
+        process.stdout.write(
+          `round ${round} run ${run} metrics ${mode}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}, proxy CPU ${cpuMsPerRequest.toFixed(3)} ms/request, load ${load0.toFixed(1)}\n`,
+        );
+      }
     }
+    await Promise.all(Object.values(proxies).map((p) => stop(p.child)));
+    current = undefined;
   }
 } finally {
-  await Promise.all([...Object.values(proxies).map((p) => stop(p.child)), stop(fake.child)]);
+  await Promise.all([...Object.values(current ?? {}).map((p) => stop(p.child)), stop(fake.child)]);
 }
 
 const of = (mode: Mode, run: number) => runs.find((r) => r.mode === mode && r.run === run)!;
@@ -197,6 +236,14 @@ const simRatio = median(simOf('on').map((p) => p.rpsA / p.rpsOff));
 const simCpu = median(simOf('on').map((p) => p.cpuMsPerRequestA / p.cpuMsPerRequestOff));
 const controlRatios = simOf('control').map((p) => p.rpsA / p.rpsOff);
 const controlRatio = median(controlRatios);
+const perRound = (a: 'on' | 'control') =>
+  Array.from({ length: ROUNDS }, (_, round) =>
+    median(
+      simOf(a)
+        .filter((p) => p.round === round)
+        .map((p) => p.rpsA / p.rpsOff),
+    ),
+  );
 const q = (xs: number[], f: number) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) * f)]!;
 const result = {
   date: new Date().toISOString(),
@@ -207,6 +254,7 @@ const result = {
   connections: CONNECTIONS,
   durationSeconds: DURATION,
   warmupSeconds: WARMUP,
+  rounds: ROUNDS,
   simRuns: SIM_RUNS,
   runs,
   pairs,
@@ -221,6 +269,9 @@ const result = {
   /** The control (off vs off, same method): the method's bias, and its pairs' interquartile range. */
   controlThroughputChangePercent: (controlRatio - 1) * 100,
   controlInterquartilePercent: [(q(controlRatios, 0.25) - 1) * 100, (q(controlRatios, 0.75) - 1) * 100],
+  /** Per round (fresh proxies): the median simultaneous change of on vs off, and of the control. */
+  roundSimultaneousChangePercent: perRound('on').map((r) => (r - 1) * 100),
+  roundControlChangePercent: perRound('control').map((r) => (r - 1) * 100),
   medianCpuMsPerRequestOn: cpuOn,
   medianCpuMsPerRequestOff: cpuOff,
   cpuPerRequestChangePercent: (pairedCpu - 1) * 100,
@@ -230,7 +281,7 @@ const result = {
 };
 writeFileSync(join(REPO, 'bench/proxy/results.json'), `${JSON.stringify(result, null, 2)}\n`);
 process.stdout.write(
-  `simultaneous, median of ${SIM_RUNS} pairs: throughput ${result.simultaneousThroughputChangePercent.toFixed(1)}% with metrics on, proxy CPU per request ${result.simultaneousCpuPerRequestChangePercent.toFixed(1)}%; control (off vs off) ${result.controlThroughputChangePercent.toFixed(1)}% (IQR ${result.controlInterquartilePercent.map((x) => x.toFixed(1)).join('..')}%)\n`,
+  `simultaneous, median of ${SIM_RUNS} pairs over ${ROUNDS} rounds of fresh proxies: throughput ${result.simultaneousThroughputChangePercent.toFixed(1)}% with metrics on, proxy CPU per request ${result.simultaneousCpuPerRequestChangePercent.toFixed(1)}%; control (off vs off) ${result.controlThroughputChangePercent.toFixed(1)}% (IQR ${result.controlInterquartilePercent.map((x) => x.toFixed(1)).join('..')}%); per round: on ${result.roundSimultaneousChangePercent.map((x) => x.toFixed(1)).join(', ')}%, control ${result.roundControlChangePercent.map((x) => x.toFixed(1)).join(', ')}%\n`,
 );
 process.stdout.write(
   `alternating, median of ${RUNS} adjacent on/off pairs: throughput ${result.throughputChangePercent.toFixed(1)}% with metrics on, proxy CPU per request ${result.cpuPerRequestChangePercent.toFixed(1)}% (medians: ${on.toFixed(0)} vs ${off.toFixed(0)} req/s, ${cpuOn.toFixed(3)} vs ${cpuOff.toFixed(3)} ms)\n`,
