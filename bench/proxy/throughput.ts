@@ -7,10 +7,13 @@
 // - alternating: load phases take turns between "on" and "off" (ABBA); per adjacent pair, the ratio of
 //   their throughputs. Each proxy has the machine to itself during its phase, but the machine's noise
 //   (other tenants, CPU frequency) differs between the two phases of a pair.
-// - simultaneous: "on" and "off" are loaded at the same time for the same seconds, each by its own
+// - simultaneous: two proxies are loaded at the same time for the same seconds, each by its own
 //   autocannon; both are CPU-bound on the same cores, so the ratio of their throughputs is the inverse
-//   ratio of their CPU cost per request, and noise hits both alike. A second "off" proxy loaded against
-//   "off" the same way is the control (A/A): its ratio shows the method's own bias and spread.
+//   ratio of their CPU cost per request, and noise hits both alike. The pairs cycle through on || off,
+//   control || off (A/A: the method's own bias and spread) and on || control, so each proxy is loaded
+//   in two of every three pairs and idle in one (a proxy loaded more often than another is warmer and
+//   faster: with "off" in every pair, the first version of the rounds showed the control 4 % slower
+//   than "off"); which autocannon starts first alternates.
 // The result of each is the median over its pairs, all rounds pooled; the rounds' own medians are
 // reported too.
 //
@@ -104,14 +107,16 @@ const runs: {
   cpuMsPerRequest: number;
   loadAvg1m: number;
 }[] = [];
+type Who = Mode | 'control';
 const simultaneous: {
-  a: 'on' | 'control';
+  a: Who;
+  b: Who;
   round: number;
   run: number;
   rpsA: number;
-  rpsOff: number;
+  rpsB: number;
   cpuMsPerRequestA: number;
-  cpuMsPerRequestOff: number;
+  cpuMsPerRequestB: number;
   errors: number;
   non2xx: number;
 }[] = [];
@@ -155,34 +160,45 @@ try {
     for (let w = 0; w < 4; w++)
       for (const mode of ['on', 'off', 'control'] as const)
         await load(proxies[mode].url, WARMUP, CONNECTIONS);
-    // Simultaneous pairs first, while the three proxies are equally warm: on || off, then control || off.
+    // Simultaneous pairs first, while the three proxies are equally warm. Each cycle loads the three
+    // pairs in a rotating order; each proxy is in two of them.
+    const kinds = [
+      ['on', 'off'],
+      ['control', 'off'],
+      ['on', 'control'],
+    ] as const;
     for (let k = 0; k < SIM_RUNS / ROUNDS; k++) {
       const run = round * (SIM_RUNS / ROUNDS) + k;
-      for (const a of ['on', 'control'] as const) {
+      for (let j = 0; j < kinds.length; j++) {
+        const [a, b] = kinds[(j + run) % kinds.length]!;
         const pa = proxies[a];
-        const pb = proxies.off;
+        const pb = proxies[b];
         const cpuA0 = treeCpuSeconds(pa.child.pid!);
         const cpuB0 = treeCpuSeconds(pb.child.pid!);
-        const [ra, rb] = await Promise.all([
-          load(pa.url, DURATION, CONNECTIONS),
-          load(pb.url, DURATION, CONNECTIONS),
-        ]);
+        const aFirst = (run * kinds.length + j) % 2 === 0;
+        const [ra, rb] = aFirst
+          ? await Promise.all([load(pa.url, DURATION, CONNECTIONS), load(pb.url, DURATION, CONNECTIONS)])
+          : await Promise.all([
+              load(pb.url, DURATION, CONNECTIONS),
+              load(pa.url, DURATION, CONNECTIONS),
+            ]).then(([y, x]) => [x, y] as const);
         const cpuA = treeCpuSeconds(pa.child.pid!) - cpuA0;
         const cpuB = treeCpuSeconds(pb.child.pid!) - cpuB0;
         const pair = {
           a,
+          b,
           round,
           run,
           rpsA: ra.requests.total / DURATION,
-          rpsOff: rb.requests.total / DURATION,
+          rpsB: rb.requests.total / DURATION,
           cpuMsPerRequestA: (cpuA * 1000) / Math.max(1, ra.requests.total),
-          cpuMsPerRequestOff: (cpuB * 1000) / Math.max(1, rb.requests.total),
+          cpuMsPerRequestB: (cpuB * 1000) / Math.max(1, rb.requests.total),
           errors: ra.errors + rb.errors,
           non2xx: ra.non2xx + rb.non2xx,
         };
         simultaneous.push(pair);
         process.stdout.write(
-          `round ${round} simultaneous ${run} ${a} vs off: ${pair.rpsA.toFixed(0)} vs ${pair.rpsOff.toFixed(0)} req/s (${(pair.rpsA / pair.rpsOff).toFixed(3)}), CPU ${pair.cpuMsPerRequestA.toFixed(3)} vs ${pair.cpuMsPerRequestOff.toFixed(3)} ms/request, errors ${pair.errors}, non-2xx ${pair.non2xx}\n`,
+          `round ${round} simultaneous ${run} ${a} vs ${b}: ${pair.rpsA.toFixed(0)} vs ${pair.rpsB.toFixed(0)} req/s (${(pair.rpsA / pair.rpsB).toFixed(3)}), CPU ${pair.cpuMsPerRequestA.toFixed(3)} vs ${pair.cpuMsPerRequestB.toFixed(3)} ms/request, errors ${pair.errors}, non-2xx ${pair.non2xx}\n`,
         );
       }
     }
@@ -231,19 +247,18 @@ const cpuOn = median(runs.filter((r) => r.mode === 'on').map((r) => r.cpuMsPerRe
 const cpuOff = median(runs.filter((r) => r.mode === 'off').map((r) => r.cpuMsPerRequest));
 const pairedThroughput = median(pairs.map((p) => p.throughput));
 const pairedCpu = median(pairs.map((p) => p.cpu));
-const simOf = (a: 'on' | 'control') => simultaneous.filter((p) => p.a === a);
-const simRatio = median(simOf('on').map((p) => p.rpsA / p.rpsOff));
-const simCpu = median(simOf('on').map((p) => p.cpuMsPerRequestA / p.cpuMsPerRequestOff));
-const controlRatios = simOf('control').map((p) => p.rpsA / p.rpsOff);
+const simOf = (a: Who, b: Who) => simultaneous.filter((p) => p.a === a && p.b === b);
+const ratios = (a: Who, b: Who, round?: number) =>
+  simOf(a, b)
+    .filter((p) => round === undefined || p.round === round)
+    .map((p) => p.rpsA / p.rpsB);
+const simRatio = median(ratios('on', 'off'));
+const simCpu = median(simOf('on', 'off').map((p) => p.cpuMsPerRequestA / p.cpuMsPerRequestB));
+const controlRatios = ratios('control', 'off');
 const controlRatio = median(controlRatios);
-const perRound = (a: 'on' | 'control') =>
-  Array.from({ length: ROUNDS }, (_, round) =>
-    median(
-      simOf(a)
-        .filter((p) => p.round === round)
-        .map((p) => p.rpsA / p.rpsOff),
-    ),
-  );
+const onVsControl = median(ratios('on', 'control'));
+const perRound = (a: Who, b: Who) =>
+  Array.from({ length: ROUNDS }, (_, round) => median(ratios(a, b, round)));
 const q = (xs: number[], f: number) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) * f)]!;
 const result = {
   date: new Date().toISOString(),
@@ -269,9 +284,11 @@ const result = {
   /** The control (off vs off, same method): the method's bias, and its pairs' interquartile range. */
   controlThroughputChangePercent: (controlRatio - 1) * 100,
   controlInterquartilePercent: [(q(controlRatios, 0.25) - 1) * 100, (q(controlRatios, 0.75) - 1) * 100],
+  /** On vs the control (the second off proxy), same method: a second estimate of on vs off. */
+  simultaneousVsControlChangePercent: (onVsControl - 1) * 100,
   /** Per round (fresh proxies): the median simultaneous change of on vs off, and of the control. */
-  roundSimultaneousChangePercent: perRound('on').map((r) => (r - 1) * 100),
-  roundControlChangePercent: perRound('control').map((r) => (r - 1) * 100),
+  roundSimultaneousChangePercent: perRound('on', 'off').map((r) => (r - 1) * 100),
+  roundControlChangePercent: perRound('control', 'off').map((r) => (r - 1) * 100),
   medianCpuMsPerRequestOn: cpuOn,
   medianCpuMsPerRequestOff: cpuOff,
   cpuPerRequestChangePercent: (pairedCpu - 1) * 100,
@@ -281,7 +298,7 @@ const result = {
 };
 writeFileSync(join(REPO, 'bench/proxy/results.json'), `${JSON.stringify(result, null, 2)}\n`);
 process.stdout.write(
-  `simultaneous, median of ${SIM_RUNS} pairs over ${ROUNDS} rounds of fresh proxies: throughput ${result.simultaneousThroughputChangePercent.toFixed(1)}% with metrics on, proxy CPU per request ${result.simultaneousCpuPerRequestChangePercent.toFixed(1)}%; control (off vs off) ${result.controlThroughputChangePercent.toFixed(1)}% (IQR ${result.controlInterquartilePercent.map((x) => x.toFixed(1)).join('..')}%); per round: on ${result.roundSimultaneousChangePercent.map((x) => x.toFixed(1)).join(', ')}%, control ${result.roundControlChangePercent.map((x) => x.toFixed(1)).join(', ')}%\n`,
+  `simultaneous, median of ${SIM_RUNS} on/off pairs over ${ROUNDS} rounds of fresh proxies: throughput ${result.simultaneousThroughputChangePercent.toFixed(1)}% with metrics on, proxy CPU per request ${result.simultaneousCpuPerRequestChangePercent.toFixed(1)}%; control (off vs off) ${result.controlThroughputChangePercent.toFixed(1)}% (IQR ${result.controlInterquartilePercent.map((x) => x.toFixed(1)).join('..')}%); on vs control ${result.simultaneousVsControlChangePercent.toFixed(1)}%; per round: on ${result.roundSimultaneousChangePercent.map((x) => x.toFixed(1)).join(', ')}%, control ${result.roundControlChangePercent.map((x) => x.toFixed(1)).join(', ')}%\n`,
 );
 process.stdout.write(
   `alternating, median of ${RUNS} adjacent on/off pairs: throughput ${result.throughputChangePercent.toFixed(1)}% with metrics on, proxy CPU per request ${result.cpuPerRequestChangePercent.toFixed(1)}% (medians: ${on.toFixed(0)} vs ${off.toFixed(0)} req/s, ${cpuOn.toFixed(3)} vs ${cpuOff.toFixed(3)} ms)\n`,
