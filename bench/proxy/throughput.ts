@@ -120,7 +120,7 @@ const simultaneous: {
   errors: number;
   non2xx: number;
 }[] = [];
-type Proxies = Record<Mode | 'control', { child: ChildProcess; url: string }>;
+type Proxies = Record<Who, { child: ChildProcess; url: string }>;
 
 async function startProxies(round: number): Promise<Proxies> {
   const started: Partial<Proxies> = {};

@@ -415,7 +415,10 @@ export class Recorder {
         // (only when there is one to write: a swap costs two batch-entry lookups).
         const keyRequests = rl.keyRemainingRequests;
         const keyTokens = rl.keyRemainingTokens;
-        if (keyRequests !== undefined || keyTokens !== undefined) {
+        if (
+          (keyRequests !== undefined && keyRequests !== null) ||
+          (keyTokens !== undefined && keyTokens !== null)
+        ) {
           const swap = t[L.model] !== t[L.requested_model];
           if (swap) {
             t[L.model] = t[L.requested_model]!;
