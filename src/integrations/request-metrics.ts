@@ -2,6 +2,11 @@
 // (identity, deployment, timings, usage, cost) as the proxy learns it, and records LiteLLM's events at the
 // right moments. Exactly one terminal outcome is recorded per request (success, or the failure answered
 // to the client); further calls are ignored. Never throws.
+//
+// A success is handed to the recorder with `deferSuccess` (recorded with the next batch of successes,
+// at the latest at the next collection: record/recorder.ts, "Deferred successes"), so once the outcome
+// is recorded the event belongs to the recorder: the helper's setters then change nothing, and callers
+// must not change `event` either.
 
 import type { Recorder } from '../record/recorder.js';
 import type {
@@ -36,7 +41,10 @@ export interface SuccessDetails {
 }
 
 export interface RequestMetrics {
-  /** The event collected so far (mutable; read it, or set fields the helpers do not cover). */
+  /**
+   * The event collected so far (mutable until the outcome is recorded; read it, or set fields the
+   * helpers do not cover). After `succeed` or `fail` it must not be changed.
+   */
   readonly event: RequestEvent;
   /** Whether the terminal outcome was recorded. */
   readonly finished: boolean;
@@ -122,6 +130,7 @@ class RequestMetricsImpl implements RequestMetrics {
 
   /** Object.assign's semantics (a field present in `identity` is copied, even when undefined), field by field. */
   identify(identity: RequestIdentity): void {
+    if (this.finished) return;
     const e = this.event;
     if ('hashedApiKey' in identity) e.hashedApiKey = identity.hashedApiKey;
     if ('apiKey' in identity) e.apiKey = identity.apiKey;
@@ -136,16 +145,19 @@ class RequestMetricsImpl implements RequestMetrics {
   }
 
   readEndUser(request: { headers?: HeaderBag; body?: unknown }, opts?: EndUserSourceOptions): void {
+    if (this.finished) return;
     this.event.endUser = getEndUserId(request, opts);
   }
 
   setRequest(requestedModel: string | null | undefined, stream: boolean, operation?: string): void {
+    if (this.finished) return;
     this.event.requestedModel = requestedModel;
     this.event.stream = stream;
     if (operation !== undefined) this.event.operation = operation;
   }
 
   callStarted(d: DeploymentInfo): void {
+    if (this.finished) return;
     const e = this.event;
     e.model = d.model;
     e.modelId = d.modelId;
@@ -158,6 +170,7 @@ class RequestMetricsImpl implements RequestMetrics {
   }
 
   firstChunk(at?: number): void {
+    if (this.finished) return;
     const t = this.event.timings!;
     if (t.completionStartTime === undefined || t.completionStartTime === null)
       t.completionStartTime = at ?? this.now();
@@ -209,7 +222,7 @@ class RequestMetricsImpl implements RequestMetrics {
     e.cacheHit = details.cacheHit;
     e.error = undefined;
     e.timings!.endTime = this.now();
-    this.recorder.recordSuccess(e);
+    this.recorder.deferSuccess(e);
   }
 
   fail(error: RequestError): void {

@@ -14,6 +14,15 @@
 // cleared; so everything recorded before a collection is in that collection, as with direct writes.
 // Histograms are written directly (their observations can not be merged into one call). The batch is
 // bounded (`maxBatchedLabelSets`): a full batch is written out early.
+//
+// Deferred successes. Recording one request is a few hundred instructions, but in a busy proxy they
+// run between Node's, Fastify's and undici's work for other requests, with the recorder's code and
+// data out of the CPU's caches: in place it costs many times what it costs in a loop. So the request
+// helper hands each finished event over with `deferSuccess`, and the recorder records the waiting
+// events together once `successBatchSize` of them wait (a 32-request loop runs with warm caches: a
+// CPU profile of the benchmark proxy put the success path at about a quarter of its in-place cost).
+// Nothing is lost or reordered: any other record call, and every collection, first records the
+// waiting successes, in order; so a collection holds everything handed over before it.
 
 import { diag, type Attributes, type Meter } from '@opentelemetry/api';
 import type {
@@ -58,7 +67,15 @@ export interface RecorderOptions {
    * histograms are written to the SDK's instruments (one attribute hash per observation).
    */
   histograms?: HistogramProducer;
+  /**
+   * Successes handed over with `deferSuccess` wait until this many are waiting, then are recorded
+   * together (see "Deferred successes" above). Default 32; 1 records each at once.
+   */
+  successBatchSize?: number;
 }
+
+/** Default of `successBatchSize`. */
+export const DEFAULT_SUCCESS_BATCH_SIZE = 32;
 
 /** Default bound of the batch: distinct request label sets per collection interval. */
 export const DEFAULT_MAX_BATCHED_LABEL_SETS = 20_000;
@@ -293,6 +310,10 @@ export class Recorder {
   private readonly lastRaw: unknown[];
   private readonly lastValue: string[];
   private readonly apiBaseCache = new Map<string, { address?: string; port?: number }>();
+  /** Successes handed over by `deferSuccess`, not recorded yet (the first `pendingCount`). */
+  private readonly pending: (RequestEvent | undefined)[];
+  private pendingCount = 0;
+  private readonly successBatchSize: number;
 
   constructor(meter: Meter, selection: Selection, opts: RecorderOptions = {}) {
     const ids = new Map<string, number>(Object.entries(L));
@@ -326,6 +347,14 @@ export class Recorder {
     this.lastRaw = new Array<unknown>(this.t.length).fill(undefined);
     this.lastValue = new Array<string>(this.t.length).fill(NONE);
     this.maxBatched = opts.maxBatchedLabelSets ?? DEFAULT_MAX_BATCHED_LABEL_SETS;
+    const sbs = opts.successBatchSize ?? DEFAULT_SUCCESS_BATCH_SIZE;
+    if (!Number.isInteger(sbs) || sbs < 1 || sbs > 4096) {
+      throw new RangeError(
+        `Recorder: option "successBatchSize" must be an integer from 1 to 4096, got ${String(sbs)}`,
+      );
+    }
+    this.successBatchSize = sbs;
+    this.pending = new Array<RequestEvent | undefined>(sbs).fill(undefined);
     this.admitEndUser = opts.admitEndUser;
     meter.createObservableGauge(FLUSH_INSTRUMENT_NAME).addCallback(() => this.flush());
     this.customLabels = selection.customLabels;
@@ -340,6 +369,35 @@ export class Recorder {
   }
 
   // ---------------------------------------------------------------- hooks
+
+  /**
+   * `recordSuccess`, possibly later: the event waits until `successBatchSize` successes wait, or until
+   * the next collection or record call, whichever comes first (see "Deferred successes"). The caller
+   * hands the event over: it must not change it afterwards. Never throws.
+   */
+  deferSuccess(e: RequestEvent): void {
+    this.pending[this.pendingCount++] = e;
+    if (this.pendingCount >= this.successBatchSize) this.drain();
+  }
+
+  /** Successes handed over by `deferSuccess` and not recorded yet. */
+  get deferredSuccesses(): number {
+    return this.pendingCount;
+  }
+
+  /** Records the waiting successes, oldest first. */
+  private drain(): void {
+    const n = this.pendingCount;
+    // zero first: the records below clear the table, which drains (nothing then), and a full batch
+    // flushes, which drains too
+    this.pendingCount = 0;
+    const p = this.pending;
+    for (let i = 0; i < n; i++) {
+      const e = p[i]!;
+      p[i] = undefined;
+      this.recordSuccess(e);
+    }
+  }
 
   /** A successful LLM call answered to the client (streaming or not): LiteLLM's async_log_success_event. */
   recordSuccess(e: RequestEvent): void {
@@ -610,6 +668,8 @@ export class Recorder {
   // ---------------------------------------------------------------- label table
 
   private clear(): LabelTable {
+    // every record call starts here: successes handed over earlier are recorded first
+    if (this.pendingCount !== 0) this.drain();
     this.entry = undefined;
     return this.t.fill(undefined);
   }
@@ -758,6 +818,7 @@ export class Recorder {
 
   /** Writes the batch into the SDK's instruments (sums, then gauges in the order they were set). */
   flush(): void {
+    if (this.pendingCount !== 0) this.drain();
     this.entry = undefined;
     this.recent.fill(undefined);
     if (this.inFlightSeen) {
