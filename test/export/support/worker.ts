@@ -11,7 +11,7 @@
 // With `stateFile`, before every recording step the worker writes (synchronously) the totals it is about
 // to reach and a short history of (time, events), so a parent can read them after a SIGKILL.
 
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { startWorkerMetrics, type WorkerMetricsOptions } from '../../../src/export/index.js';
 
 export interface WorkerConfig {
@@ -84,7 +84,9 @@ function record(n: number): void {
     const now = Date.now();
     history.push([now, after.events]);
     while (history.length > 0 && history[0]![0] < now - 5_000) history.shift();
-    writeFileSync(config.stateFile, JSON.stringify({ at: now, totals: after, history }));
+    // written whole then renamed (atomic): a SIGKILL mid-write must not leave a truncated file
+    writeFileSync(`${config.stateFile}.tmp`, JSON.stringify({ at: now, totals: after, history }));
+    renameSync(`${config.stateFile}.tmp`, config.stateFile);
   }
   for (let j = 0; j < n; j++) {
     const attrs = kinds[next % kinds.length]!;
