@@ -98,12 +98,6 @@ export function registerProxyCommand(program: Command): void {
     .description('run the fake LLM, the proxy with 4 workers and the embedded aggregator (npm start)')
     .option('-c, --config <file>', 'proxy config', defaultExampleConfig())
     .option('--port <port>', 'proxy port', intArg('--port', 0, 65535), 4000)
-    .option(
-      '--fake-llm-port <port>',
-      'fake LLM port (the example config points at 8090)',
-      intArg('--fake-llm-port', 0, 65535),
-      8090,
-    )
     .option('--num_workers <n>', 'proxy workers', intArg('--num_workers', 1, 256), 4)
     .action(async (flags: { config: string; port: number; num_workers: number }) => {
       const { runDemo } = await import('./demo.js');

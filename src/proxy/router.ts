@@ -1,8 +1,15 @@
 // The router: model groups, the choice of a deployment inside a group (simple-shuffle or round-robin),
-// fallback groups, and cooldown. A deployment that failed more than `allowed_fails` times within the
-// current minute is skipped for `cooldown_time`, as LiteLLM's router does (in memory, per worker, like
-// LiteLLM without Redis). Client-side 4xx failures other than 401, 404, 408 and 429 do not count, as in
-// LiteLLM's _is_cooldown_required.
+// fallback groups, and cooldown, in memory and per worker like LiteLLM without Redis. Cooldown follows
+// LiteLLM's router (router_utils/cooldown_handlers.py), both of its rules:
+// - the failure-rate rule (LiteLLM's default, used when `allowed_fails` is unset or LiteLLM's default
+//   3, or 0, which LiteLLM also reads as the default): a deployment cools down on a 429 when its group
+//   has other deployments; when more than half of its calls this minute failed, with at least 5 calls,
+//   in a group of several deployments; when all of at least 1000 calls this minute failed; and at once
+//   on a failure that is not retried (401, 404);
+// - the count rule (`allowed_fails` set to any other value): more than `allowed_fails` counted failures,
+//   the count expiring `cooldown_time` after the last one (successes do not reset it).
+// Either way only failures LiteLLM's _is_cooldown_required counts: 5xx, 401, 404, 408 and 429, and not
+// connection errors (APIConnectionError); other 4xx are the client's fault.
 
 import type { Deployment, ProxyConfig } from './config.js';
 
@@ -14,17 +21,41 @@ export interface RouterOptions {
 }
 
 interface DeploymentHealth {
-  /** Failure times (ms) within the last minute. */
-  fails: number[];
+  /** The calendar minute (ms / 60000) the two counts below belong to. */
+  minute: number;
+  successes: number;
+  failures: number;
+  /** Count rule: counted failures, and when the count expires (ms). */
+  counted: number;
+  countedUntil: number;
   cooldownUntil: number;
 }
 
 const MINUTE_MS = 60_000;
+/** LiteLLM's DEFAULT_FAILURE_THRESHOLD_PERCENT, DEFAULT_FAILURE_THRESHOLD_MINIMUM_REQUESTS and
+ * SINGLE_DEPLOYMENT_TRAFFIC_FAILURE_THRESHOLD. */
+export const FAILURE_RATE_THRESHOLD = 0.5;
+export const FAILURE_RATE_MINIMUM_CALLS = 5;
+export const ALL_FAILED_MINIMUM_CALLS = 1000;
+/** `allowed_fails` values LiteLLM reads as its default (`allowed_fails or litellm.allowed_fails`). */
+const LITELLM_DEFAULT_ALLOWED_FAILS = 3;
 
-/** Whether a failure with this status counts toward cooldown (LiteLLM's _is_cooldown_required). */
-export function countsTowardCooldown(status: number | undefined): boolean {
+/** Whether `allowed_fails` selects LiteLLM's count rule (else the failure-rate rule). */
+export function usesCountRule(allowedFails: number | undefined): boolean {
+  return allowedFails !== undefined && allowedFails !== 0 && allowedFails !== LITELLM_DEFAULT_ALLOWED_FAILS;
+}
+
+/** Whether a failure can cool its deployment down (LiteLLM's _is_cooldown_required). */
+export function countsTowardCooldown(status: number | undefined, className?: string): boolean {
+  if (className === 'APIConnectionError') return false;
   if (status === undefined || status >= 500 || status < 400) return true;
   return status === 401 || status === 404 || status === 408 || status === 429;
+}
+
+/** LiteLLM's _should_retry: 408, 409, 429 and 5xx are retried; other statuses are not. */
+function isRetried(status: number | undefined): boolean {
+  if (status === undefined) return true;
+  return status === 408 || status === 409 || status === 429 || status >= 500;
 }
 
 export class Router {
@@ -33,6 +64,7 @@ export class Router {
   private readonly cursor = new Map<string, number>();
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly countRule: boolean;
 
   constructor(
     private readonly config: Pick<
@@ -45,10 +77,18 @@ export class Router {
       let list = this.byGroup.get(d.group);
       if (!list) this.byGroup.set(d.group, (list = []));
       list.push(d);
-      this.health.set(d.id, { fails: [], cooldownUntil: 0 });
+      this.health.set(d.id, {
+        minute: 0,
+        successes: 0,
+        failures: 0,
+        counted: 0,
+        countedUntil: 0,
+        cooldownUntil: 0,
+      });
     }
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
+    this.countRule = usesCountRule(config.allowedFails);
   }
 
   hasGroup(group: string): boolean {
@@ -95,28 +135,58 @@ export class Router {
     return healthy[Math.floor(this.random() * healthy.length)];
   }
 
-  /** Clears a deployment's failure history on success. */
+  /** Counts a success in the deployment's current minute. */
   reportSuccess(d: Deployment): void {
     const h = this.health.get(d.id);
-    if (h && h.fails.length > 0) h.fails.length = 0;
+    if (!h) return;
+    this.rollMinute(h, this.now());
+    h.successes++;
   }
 
   /**
    * Counts a failure. Returns true when this failure put the deployment into cooldown (the caller
    * records the cooldown event and the outage state).
    */
-  reportFailure(d: Deployment, status: number | undefined): boolean {
+  reportFailure(d: Deployment, status: number | undefined, className?: string): boolean {
     const h = this.health.get(d.id);
-    if (!h || !countsTowardCooldown(status)) return false;
+    if (!h) return false;
     const now = this.now();
-    if (h.cooldownUntil > now) return false;
-    while (h.fails.length > 0 && h.fails[0]! <= now - MINUTE_MS) h.fails.shift();
-    h.fails.push(now);
-    if (h.fails.length > this.config.allowedFails && this.config.cooldownTimeMs > 0) {
-      h.cooldownUntil = now + this.config.cooldownTimeMs;
-      h.fails.length = 0;
-      return true;
+    this.rollMinute(h, now);
+    h.failures++;
+    if (h.cooldownUntil > now || this.config.cooldownTimeMs <= 0) return false;
+    if (!countsTowardCooldown(status, className)) return false;
+    if (!this.shouldCoolDown(d, h, status, now)) return false;
+    h.cooldownUntil = now + this.config.cooldownTimeMs;
+    h.counted = 0;
+    return true;
+  }
+
+  private shouldCoolDown(
+    d: Deployment,
+    h: DeploymentHealth,
+    status: number | undefined,
+    now: number,
+  ): boolean {
+    if (this.countRule) {
+      if (h.countedUntil <= now) h.counted = 0;
+      h.counted++;
+      h.countedUntil = now + this.config.cooldownTimeMs;
+      return h.counted > this.config.allowedFails;
     }
-    return false;
+    const single = (this.byGroup.get(d.group)?.length ?? 0) <= 1;
+    const calls = h.successes + h.failures;
+    const failedShare = h.failures / calls;
+    if (status === 429 && !single) return true;
+    if (failedShare === 1 && calls >= ALL_FAILED_MINIMUM_CALLS) return true;
+    if (failedShare > FAILURE_RATE_THRESHOLD && calls >= FAILURE_RATE_MINIMUM_CALLS && !single) return true;
+    return !isRetried(status);
+  }
+
+  private rollMinute(h: DeploymentHealth, now: number): void {
+    const minute = Math.floor(now / MINUTE_MS);
+    if (h.minute === minute) return;
+    h.minute = minute;
+    h.successes = 0;
+    h.failures = 0;
   }
 }

@@ -235,7 +235,7 @@ async function handleLlm(
         return;
       }
       m.callFailed(toRequestError(res.error));
-      if (state.router.reportFailure(d, res.error.status)) {
+      if (state.router.reportFailure(d, res.error.status, res.error.className)) {
         const cd = {
           model: d.upstreamModel,
           modelId: d.id,

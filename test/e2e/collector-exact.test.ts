@@ -119,10 +119,13 @@ describe('4 proxy workers → the real collector (shipped config) → Prometheus
     // The client's view: every request answered, the fault injection works.
     expect(client.connectionErrors).toBe(0);
     expect(client.answered).toBe(REQUESTS);
-    const gptFailed = outcomes.filter((o) => o.model === 'gpt-4o' && o.status !== 200).length;
-    const gptSent = outcomes.filter((o) => o.model === 'gpt-4o').length;
-    expect(gptFailed).toBeGreaterThan(gptSent * 0.1);
-    expect(gptFailed).toBeLessThan(gptSent * 0.35);
+    // The upstream's injected failures (~20 %) among the gpt-4o requests that reached it; the others
+    // found both deployments cooling down.
+    const gpt = outcomes.filter((o) => o.model === 'gpt-4o');
+    const gptNoDeployment = gpt.filter((o) => /No deployments available/.test(o.error ?? '')).length;
+    const gptUpstreamFailed = gpt.filter((o) => o.status !== 200).length - gptNoDeployment;
+    expect(gptUpstreamFailed).toBeGreaterThan((gpt.length - gptNoDeployment) * 0.1);
+    expect(gptUpstreamFailed).toBeLessThan((gpt.length - gptNoDeployment) * 0.35);
     expect(outcomes.filter((o) => o.model === 'primary').every((o) => o.status === 200)).toBe(true);
     expect(outcomes.filter((o) => o.model === 'doomed').every((o) => o.status !== 200)).toBe(true);
     expect(scrapesDuringLoad).toBeGreaterThan(10);

@@ -1,7 +1,9 @@
 // Router fallbacks and cooldown against the real fake upstream, read from the proxy's /metrics: the
 // fallback families (successful and failed), the cooldown counter and the deployment-state gauge.
 // One worker (router state is per process, as in LiteLLM without Redis), so the sequence is exact; this
-// also runs the single-process mode (worker and embedded aggregator in one process).
+// also runs the single-process mode (worker and embedded aggregator in one process). The first proxy sets
+// allowed_fails (LiteLLM's count rule); the second leaves it unset (LiteLLM's failure-rate rule: a 429
+// cools a deployment down at once when its group has another, never the only one of a group).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/index.js';
@@ -21,7 +23,10 @@ const KEY = 'sk-master';
 const COOLDOWN_S = 3;
 
 beforeAll(async () => {
-  fake = await startFakeLlm({ seed: 1, failModels: { 'broken-model': 500, 'other-broken': 503 } });
+  fake = await startFakeLlm({
+    seed: 1,
+    failModels: { 'broken-model': 500, 'other-broken': 503, throttled: 429 },
+  });
   const dep = (name: string, model: string, id: string) => ({
     model_name: name,
     litellm_params: { model: `openai/${model}`, api_base: fake.url },
@@ -130,4 +135,62 @@ describe('fallbacks and cooldown', () => {
     expect(total(s, 'litellm_llm_api_failed_requests_metric_total', { model_id: 'doomed-1' })).toBe(1);
     expect(total(s, 'litellm_llm_api_failed_requests_metric_total', { model_id: 'also-broken-1' })).toBe(1);
   }, 30_000);
+});
+
+describe('cooldown with allowed_fails unset (failure-rate rule)', () => {
+  let rateProxy: ProxyProcess;
+  beforeAll(async () => {
+    const dep = (name: string, model: string, id: string) => ({
+      model_name: name,
+      litellm_params: { model: `openai/${model}`, api_base: fake.url },
+      model_info: { id },
+    });
+    const config = writeConfig({
+      model_list: [
+        dep('limited', 'throttled', 'limited-throttled'),
+        dep('limited', 'good-model', 'limited-good'),
+        dep('solo', 'throttled', 'solo-throttled'),
+      ],
+      router_settings: { routing_strategy: 'round-robin', num_retries: 1, cooldown_time: 60 },
+      litellm_settings: { metrics_export: testExport(300) },
+      general_settings: { master_key: KEY },
+    });
+    rateProxy = await startProxyProcess(config, 1);
+  }, 60_000);
+  afterAll(async () => {
+    await rateProxy?.stop();
+  });
+
+  it('cools a deployment down on its first 429 when the group has another, and never the only one', async () => {
+    const askRate = (model: string) =>
+      chat(rateProxy.url, KEY, { model, messages: [{ role: 'user', content: 'hi' }] });
+    // round-robin picks "limited-throttled" first: 429, cooled down at once, the retry answers
+    for (let i = 0; i < 4; i++) expect((await askRate('limited')).status).toBe(200);
+    // the only deployment of "solo": every request fails with 429, and it stays in the rotation
+    for (let i = 0; i < 3; i++) expect((await askRate('solo')).status).toBe(429);
+    const health = (await (await fetch(`${rateProxy.url}/health`)).json()) as {
+      unhealthy_endpoints: string[];
+    };
+    expect(health.unhealthy_endpoints).toEqual(['limited-throttled']);
+
+    const s = await scrapeUntil(
+      rateProxy.url,
+      (x) => total(x, 'litellm_proxy_total_requests_metric_total') >= 7,
+    );
+    expect(
+      total(s, 'litellm_deployment_cooled_down_total', {
+        model_id: 'limited-throttled',
+        exception_status: '429',
+      }),
+    ).toBe(1);
+    expect(total(s, 'litellm_deployment_cooled_down_total')).toBe(1);
+    expect(total(s, 'litellm_deployment_state', { model_id: 'limited-throttled' })).toBe(2);
+    expect(total(s, 'litellm_llm_api_failed_requests_metric_total', { model_id: 'limited-throttled' })).toBe(
+      1,
+    );
+    expect(total(s, 'litellm_deployment_success_responses_total', { model_id: 'limited-good' })).toBe(4);
+    expect(total(s, 'litellm_llm_api_failed_requests_metric_total', { model_id: 'solo-throttled' })).toBe(3);
+    expect(total(s, 'litellm_deployment_state', { model_id: 'solo-throttled' })).toBe(1); // partial outage
+    expect(total(s, 'litellm_proxy_failed_requests_metric_total', { requested_model: 'solo' })).toBe(3);
+  }, 60_000);
 });

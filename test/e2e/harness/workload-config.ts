@@ -46,7 +46,13 @@ export function startWorkloadFakeLlm(seed: number, failureRate = 0.2): Promise<F
 export interface WorkloadConfigOptions {
   /** Extra `litellm_settings.metrics_export` keys (e.g. free aggregator ports). Default none. */
   metricsExport?: Record<string, unknown>;
-  /** `router_settings.allowed_fails`. Default 3. */
+  /**
+   * `router_settings.allowed_fails`. Default 10: LiteLLM's count rule (per worker; the count expires
+   * `cooldown_time` after the last failure), so the always-failing `primary` deployment cools down in
+   * each worker and the `gpt-4o` ones (~20 % failures) now and then. Unset, LiteLLM's failure-rate rule
+   * would cool a gpt-4o deployment down on every 429 and half the load would be "No deployments
+   * available".
+   */
   allowedFails?: number;
 }
 
@@ -79,7 +85,7 @@ export function workloadProxyConfig(
     router_settings: {
       routing_strategy: 'simple-shuffle',
       fallbacks: [{ primary: ['backup'] }, { doomed: ['also-broken'] }],
-      allowed_fails: options.allowedFails ?? 3,
+      allowed_fails: options.allowedFails ?? 10,
       cooldown_time: 1,
       num_retries: 0,
     },
