@@ -13,4 +13,11 @@ export {
 } from './options.js';
 export type { DelayMs, FakeLlmBehaviour, FakeLlmOptions } from './options.js';
 export type { FakeLlmModelStats, FakeLlmStats } from './stats.js';
-export { seededUniform, SLOT_FAULT, SLOT_FIRST_CHUNK, SLOT_LATENCY, SLOT_STATUS } from './random.js';
+export {
+  seededUniform,
+  SLOT_FAULT,
+  SLOT_FIRST_CHUNK,
+  SLOT_LATENCY,
+  SLOT_STATUS,
+  SLOT_TOOL_CALL,
+} from './random.js';

@@ -11,6 +11,8 @@ export const SLOT_STATUS = 1;
 export const SLOT_LATENCY = 2;
 /** Slot of the draw of the first-chunk delay within `[min, max]`. */
 export const SLOT_FIRST_CHUNK = 3;
+/** Slot of the draw behind the ids of a request's tool calls. */
+export const SLOT_TOOL_CALL = 4;
 
 const TWO_32 = 4_294_967_296;
 
@@ -32,6 +34,22 @@ export function seededUniform(seed: number, index: number, slot: number): number
   h = mix(h ^ (Math.floor(index / TWO_32) | 0));
   h = mix(h ^ Math.imul(slot + 1, 0x85ebca6b));
   return h / TWO_32;
+}
+
+const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A tool call id in OpenAI's shape, `call_` and 24 letters and digits: a pure function of the draw `u`
+ * (so repeatable with a seed), the request number and the choice (so the choices of one answer differ).
+ */
+export function toolCallId(u: number, index: number, choice: number): string {
+  let h = mix(((u * TWO_32) >>> 0) ^ mix((index >>> 0) ^ Math.imul(choice + 1, 0x27d4eb2d)));
+  let id = 'call_';
+  for (let i = 0; i < 24; i++) {
+    h = mix((h + 0x9e3779b9) >>> 0);
+    id += ID_CHARS[h % ID_CHARS.length];
+  }
+  return id;
 }
 
 /** A draw function for one server: seeded when a seed is given, else Math.random. */

@@ -19,13 +19,23 @@ import {
   embeddingsBody,
   errorBody,
   modelsBody,
+  type ToolCallPlan,
   type UsageNumbers,
 } from './bodies.js';
 import { resolveFakeLlmOptions, type FakeLlmOptions, type ResolvedBehaviour } from './options.js';
-import { createUniform, SLOT_FAULT, SLOT_FIRST_CHUNK, SLOT_LATENCY, SLOT_STATUS } from './random.js';
+import {
+  createUniform,
+  SLOT_FAULT,
+  SLOT_FIRST_CHUNK,
+  SLOT_LATENCY,
+  SLOT_STATUS,
+  SLOT_TOOL_CALL,
+  toolCallId,
+} from './random.js';
 import { createRateLimiter, type RateLimitTake } from './rate-limit.js';
 import { createStatsRecorder, type FakeLlmStats, type ModelCounters } from './stats.js';
 import { estimateChatPromptTokens, measureEmbeddingInput } from './tokens.js';
+import { pickTool, typeName } from './tools.js';
 
 /** A running fake upstream. */
 export interface FakeLlm {
@@ -49,6 +59,8 @@ const enum Fate {
 const JSON_TYPE = 'application/json';
 const SSE_TYPE = 'text/event-stream; charset=utf-8';
 const MAX_DIMENSIONS = 65_536;
+/** OpenAI's bounds of `n`. */
+const MAX_CHOICES = 128;
 
 function resetText(ms: number): string {
   return ms >= 1000 ? `${Math.ceil(ms / 1000)}s` : `${Math.ceil(ms)}ms`;
@@ -79,6 +91,35 @@ function later(ms: number, fn: () => void): void {
 
 function nonNegativeInt(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
+}
+
+/** The error text of a bad `n` (OpenAI's wording and codes), or undefined when it is an integer in 1..128. */
+function badChoiceCount(n: unknown): string | undefined {
+  if (typeof n !== 'number' || !Number.isInteger(n)) {
+    return errorBody(
+      400,
+      `Invalid type for 'n': expected an integer, but got ${typeName(n)} instead.`,
+      'n',
+      'invalid_type',
+    );
+  }
+  if (n < 1) {
+    return errorBody(
+      400,
+      `Invalid 'n': integer below minimum value. Expected a value >= 1, but got ${n} instead.`,
+      'n',
+      'integer_below_min_value',
+    );
+  }
+  if (n > MAX_CHOICES) {
+    return errorBody(
+      400,
+      `Invalid 'n': integer above maximum value. Expected a value <= ${MAX_CHOICES}, but got ${n} instead.`,
+      'n',
+      'integer_above_max_value',
+    );
+  }
+  return undefined;
 }
 
 /** Starts the fake upstream; resolves once it listens. Options are validated first ({@link FakeLlmConfigError}). */
@@ -310,6 +351,19 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     if (!Array.isArray(messages) || messages.length === 0) {
       return reject(res, 400, errorBody(400, "'messages' must be a non-empty array.", 'messages', null));
     }
+    // `n` and `tools` are usually absent: then this is two property reads and the answer is built as before.
+    const n = body['n'];
+    let choices = 1;
+    if (n !== undefined && n !== null) {
+      const bad = badChoiceCount(n);
+      if (bad !== undefined) return reject(res, 400, bad);
+      choices = n as number;
+    }
+    const tools = body['tools'];
+    const pick = tools === undefined ? undefined : pickTool(tools, body['tool_choice']);
+    if (pick !== undefined && !pick.ok) {
+      return reject(res, 400, errorBody(400, pick.message, pick.param, pick.code));
+    }
     const m = stats.modelRequest(model);
     const b = cfg.byModel.get(model) ?? cfg.behaviour;
     const stream = body['stream'] === true;
@@ -321,6 +375,9 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       typeof streamOptions === 'object' &&
       (streamOptions as { include_usage?: unknown }).include_usage === true;
     const prompt = b.promptTokens ?? estimateChatPromptTokens(messages);
+    // Per choice (like max_tokens); usage sums the choices and counts the prompt once, as OpenAI does.
+    // A tool call counts the same completion tokens a text answer would, so `completionTokens` and
+    // `max_tokens` keep setting usage, and what the stats count is what `usage` says.
     const completion =
       b.completionTokens ??
       nonNegativeInt(body['max_completion_tokens']) ??
@@ -328,12 +385,12 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       b.defaultCompletionTokens;
     const usage: UsageNumbers = {
       prompt,
-      completion,
+      completion: completion * choices,
       cached: Math.min(b.cachedTokens, prompt),
-      reasoning: Math.min(b.reasoningTokens, completion),
+      reasoning: Math.min(b.reasoningTokens, completion) * choices,
     };
     const index = sequence++;
-    const headers = admit(res, m, index, prompt + completion);
+    const headers = admit(res, m, index, prompt + usage.completion);
     if (headers === undefined) return;
     const fate = fateOf(b, index, failure);
     if (fate === Fate.Hang) return hang(req, b, m);
@@ -344,9 +401,23 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     }
     const id = `chatcmpl-fake-${index}`;
     const created = Math.floor(Date.now() / 1000);
+    let tool: ToolCallPlan | undefined;
+    if (pick !== undefined) {
+      const u = uniform(index, SLOT_TOOL_CALL);
+      const ids: string[] = [];
+      for (let i = 0; i < choices; i++) ids.push(toolCallId(u, index, i));
+      tool = { name: pick.name, arguments: pick.arguments, ids };
+    }
     if (!stream) {
       return later(latency, () =>
-        answerJson(res, m, fate, chatCompletionBody(id, created, model, usage), headers, usage),
+        answerJson(
+          res,
+          m,
+          fate,
+          chatCompletionBody(id, created, model, usage, choices, tool),
+          headers,
+          usage,
+        ),
       );
     }
     const first =
@@ -359,7 +430,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
         m,
         b,
         fate,
-        chatStreamEvents(id, created, model, usage, b.streamChunks, includeUsage),
+        chatStreamEvents(id, created, model, usage, b.streamChunks, includeUsage, choices, tool),
         headers,
         usage,
         includeUsage,
@@ -385,6 +456,21 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
         ),
       );
     }
+    // "float" (or absent) sends numbers; "base64" the bytes OpenAI's SDKs ask for by default.
+    const format = body['encoding_format'];
+    const base64 = format === 'base64';
+    if (!base64 && format !== undefined && format !== null && format !== 'float') {
+      return reject(
+        res,
+        400,
+        errorBody(
+          400,
+          `Invalid value for 'encoding_format': expected 'float' or 'base64', but got ${typeof format === 'string' ? JSON.stringify(format) : typeof format} instead.`,
+          'encoding_format',
+          'invalid_value',
+        ),
+      );
+    }
     const requested = nonNegativeInt(body['dimensions']);
     const dimensions =
       requested !== undefined && requested > 0 && requested <= MAX_DIMENSIONS
@@ -405,7 +491,14 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       return later(latency, () => fail(res, m, status, headers, b.retryAfterSeconds));
     }
     later(latency, () =>
-      answerJson(res, m, fate, embeddingsBody(model, measured.inputs, dimensions, prompt), headers, usage),
+      answerJson(
+        res,
+        m,
+        fate,
+        embeddingsBody(model, measured.inputs, dimensions, prompt, base64),
+        headers,
+        usage,
+      ),
     );
   }
 
