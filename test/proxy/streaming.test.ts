@@ -1,6 +1,7 @@
 // Streaming through the proxy (2 workers): SSE relayed chunk by chunk, usage asked from the upstream on
 // every stream and passed on only to clients that asked for it, the time to first token measured at the
-// first streamed chunk: the histogram's count equals the streamed requests.
+// first streamed chunk: the histogram's count equals the streamed requests. Requests with `n` > 1 and
+// with tools pass through unchanged, and their tokens are counted as the upstream reported them.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/index.js';
@@ -124,5 +125,52 @@ describe('streaming', () => {
     expect(total(s, 'litellm_llm_api_failed_requests_metric_total', { model: 'stall-model' })).toBe(1);
     // Not a success: no time-to-first-token observation for it.
     expect(total(s, 'litellm_llm_api_time_to_first_token_metric_count')).toBe(STREAMED);
+  }, 30_000);
+
+  it('relays n > 1 choices and tool calls, streamed and not; tokens counted as the upstream reported them', async () => {
+    const before = await scrape(proxy.url);
+    const statsBefore = fake.stats();
+    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }];
+    const bodies: Record<string, unknown>[] = [
+      ...Array.from({ length: 3 }, () => ({ n: 3, stream: true, stream_options: { include_usage: true } })),
+      { n: 2 },
+      { tools, stream: true, stream_options: { include_usage: true } },
+      { tools, tool_choice: { type: 'function', function: { name: 'get_weather' } } },
+    ];
+    const results = await Promise.all(
+      bodies.map((b) =>
+        chat(proxy.url, KEY, { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], ...b }),
+      ),
+    );
+    let completion = 0;
+    for (const [i, r] of results.entries()) {
+      expect(r.status).toBe(200);
+      expect(r.usage).toBeDefined();
+      completion += r.usage!.completion_tokens;
+      if (i < 3) {
+        // every choice streamed to its finish
+        for (let c = 0; c < 3; c++) expect(String(r.body)).toContain(`"index":${c}`);
+        expect(r.usage!.completion_tokens).toBe(3 * 5);
+      }
+    }
+    expect((results[3]!.body as { choices: unknown[] }).choices).toHaveLength(2);
+    expect(String(results[4]!.body)).toContain('"finish_reason":"tool_calls"');
+    const toolBody = results[5]!.body as {
+      choices: { finish_reason: string; message: { tool_calls: { function: { name: string } }[] } }[];
+    };
+    expect(toolBody.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(toolBody.choices[0]!.message.tool_calls[0]!.function.name).toBe('get_weather');
+
+    const upstreamCompletion = fake.stats().completionTokens - statsBefore.completionTokens;
+    expect(upstreamCompletion).toBe(completion);
+    const target = total(before, 'litellm_output_tokens_metric_total') + completion;
+    const after = await scrapeUntil(
+      proxy.url,
+      (x) => total(x, 'litellm_output_tokens_metric_total') >= target,
+    );
+    expect(total(after, 'litellm_output_tokens_metric_total')).toBe(target);
+    expect(total(after, 'litellm_proxy_total_requests_metric_total')).toBe(
+      total(before, 'litellm_proxy_total_requests_metric_total') + bodies.length,
+    );
   }, 30_000);
 });
