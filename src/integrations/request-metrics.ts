@@ -79,6 +79,8 @@ export interface RequestMetrics {
 class RequestMetricsImpl implements RequestMetrics {
   readonly event: RequestEvent;
   finished = false;
+  /** The model the client asked for (`setRequest`); `callStarted` moves `event.requestedModel` on. */
+  private asked: string | null | undefined = undefined;
   private readonly now: () => number;
 
   constructor(
@@ -111,6 +113,7 @@ class RequestMetricsImpl implements RequestMetrics {
       apiProvider: undefined,
       operation: undefined,
       stream: undefined,
+      proxyRequestedModel: undefined,
       usage: undefined,
       responseCost: undefined,
       cacheHit: undefined,
@@ -152,6 +155,7 @@ class RequestMetricsImpl implements RequestMetrics {
   setRequest(requestedModel: string | null | undefined, stream: boolean, operation?: string): void {
     if (this.finished) return;
     this.event.requestedModel = requestedModel;
+    this.asked = requestedModel;
     this.event.stream = stream;
     if (operation !== undefined) this.event.operation = operation;
   }
@@ -221,6 +225,7 @@ class RequestMetricsImpl implements RequestMetrics {
     e.budgets = details.budgets;
     e.cacheHit = details.cacheHit;
     e.error = undefined;
+    if (this.asked !== e.requestedModel) e.proxyRequestedModel = this.asked;
     e.timings!.endTime = this.now();
     this.recorder.deferSuccess(e);
   }

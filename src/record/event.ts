@@ -137,6 +137,14 @@ export interface RequestEvent extends RequestIdentity, DeploymentInfo, RequestOr
   operation?: 'chat' | 'embeddings' | 'text_completion' | string | null;
   /** Whether the response was streamed. */
   stream?: boolean | null;
+  /**
+   * The model the client asked for, when a fallback group answered (`requestedModel` is then that
+   * group). LiteLLM counts a non-streaming success in `litellm_proxy_total_requests_metric` from its
+   * post-call hook, which reads the request's own `model`: that family gets this value; every other
+   * family, and streaming successes (counted from the logging event, by model group), keep
+   * `requestedModel`.
+   */
+  proxyRequestedModel?: string | null;
   usage?: TokenUsage | null;
   timings?: RequestTimings | null;
   /** Cost of the call in USD (`response_cost`). */

@@ -404,7 +404,15 @@ export class Recorder {
     try {
       const t = this.fill(e);
       t[L.status_code] = '200';
-      this.write(F.litellm_proxy_total_requests_metric, 1);
+      const asked = e.proxyRequestedModel;
+      if (asked !== undefined && asked !== null && asked !== e.requestedModel && e.stream !== true) {
+        // a fallback answered: LiteLLM's post-call hook labels this family with the client's model
+        t[L.requested_model] = this.lv(L.requested_model, asked);
+        this.entry = undefined;
+        this.write(F.litellm_proxy_total_requests_metric, 1);
+        t[L.requested_model] = t[L.model_group]!;
+        this.entry = undefined;
+      } else this.write(F.litellm_proxy_total_requests_metric, 1);
       this.write(F.litellm_requests_metric, 1);
       const cost = this.num(e.responseCost, 'responseCost');
       if (cost !== undefined) this.write(F.litellm_spend_metric, cost);

@@ -96,13 +96,23 @@ describe('fallbacks and cooldown', () => {
       total(s, 'litellm_llm_api_failed_requests_metric_total', { model_id: 'None', model: 'None' }),
     ).toBe(2);
     expect(total(s, 'litellm_deployment_failure_responses_total', { model_id: '' })).toBe(2);
-    // Successful requests are labeled with the group that answered.
-    expect(total(s, 'litellm_proxy_total_requests_metric_total', { requested_model: 'backup' })).toBe(5);
+    // A non-streaming success through a fallback: LiteLLM's post-call hook labels the proxy-level
+    // total with the model the client asked for; the LLM-level families with the group that answered.
+    expect(total(s, 'litellm_proxy_total_requests_metric_total', { requested_model: 'primary' })).toBe(5);
+    expect(total(s, 'litellm_proxy_total_requests_metric_total', { requested_model: 'backup' })).toBe(0);
+    expect(total(s, 'litellm_deployment_success_responses_total', { requested_model: 'backup' })).toBe(5);
   }, 60_000);
 
   it('tries the deployment again after cooldown_time (partial outage on its next failure)', async () => {
     await new Promise((r) => setTimeout(r, COOLDOWN_S * 1000 + 300));
-    expect((await ask('primary')).status).toBe(200);
+    // streamed this time: LiteLLM counts a streaming success from its logging event, by the model
+    // group that answered
+    const streamed = await chat(proxy.url, KEY, {
+      model: 'primary',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    expect(streamed.status).toBe(200);
     const s = await scrapeUntil(
       proxy.url,
       (x) => total(x, 'litellm_llm_api_failed_requests_metric_total', { model_id: 'broken' }) >= 4,
@@ -110,6 +120,12 @@ describe('fallbacks and cooldown', () => {
     expect(total(s, 'litellm_llm_api_failed_requests_metric_total', { model_id: 'broken' })).toBe(4);
     expect(total(s, 'litellm_deployment_state', { model_id: 'broken' })).toBe(1);
     expect(total(s, 'litellm_deployment_cooled_down_total')).toBe(1);
+    const all = await scrapeUntil(
+      proxy.url,
+      (x) => total(x, 'litellm_proxy_total_requests_metric_total') >= 6,
+    );
+    expect(total(all, 'litellm_proxy_total_requests_metric_total', { requested_model: 'backup' })).toBe(1);
+    expect(total(all, 'litellm_proxy_total_requests_metric_total', { requested_model: 'primary' })).toBe(5);
   }, 30_000);
 
   it('answers the last error when the fallback fails too, and counts a failed fallback', async () => {
