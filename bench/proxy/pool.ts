@@ -1,7 +1,7 @@
 // Pools several runs of bench/proxy/throughput.ts: the median of every simultaneous pair kind over
 // all the runs' pairs, next to each run's own medians. For the confirmation of a result over runs.
 //   node --import tsx bench/proxy/pool.ts bench/proxy/results-2026-12-02-night.json \
-//     bench/proxy/results-2026-12-03-1.json bench/proxy/results.json
+//     bench/proxy/results-2026-12-03-1.json bench/proxy/results-2026-12-03-2.json bench/proxy/results.json
 import { readFileSync } from 'node:fs';
 import { median } from '../lib.js';
 
