@@ -22,15 +22,17 @@ let proxy: ProxyProcess;
 const KEY = 'sk-master';
 const COOLDOWN_S = 3;
 
+/** A model_list entry for a deployment of the fake upstream. */
+const dep = (name: string, model: string, id: string) => ({
+  model_name: name,
+  litellm_params: { model: `openai/${model}`, api_base: fake.url },
+  model_info: { id },
+});
+
 beforeAll(async () => {
   fake = await startFakeLlm({
     seed: 1,
     failModels: { 'broken-model': 500, 'other-broken': 503, throttled: 429 },
-  });
-  const dep = (name: string, model: string, id: string) => ({
-    model_name: name,
-    litellm_params: { model: `openai/${model}`, api_base: fake.url },
-    model_info: { id },
   });
   const config = writeConfig({
     model_list: [
@@ -156,11 +158,6 @@ describe('fallbacks and cooldown', () => {
 describe('cooldown with allowed_fails unset (failure-rate rule)', () => {
   let rateProxy: ProxyProcess;
   beforeAll(async () => {
-    const dep = (name: string, model: string, id: string) => ({
-      model_name: name,
-      litellm_params: { model: `openai/${model}`, api_base: fake.url },
-      model_info: { id },
-    });
     const config = writeConfig({
       model_list: [
         dep('limited', 'throttled', 'limited-throttled'),
